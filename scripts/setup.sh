@@ -26,7 +26,7 @@ packages=(
   # CLI, config, logging, metrics
   libcli11-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev prometheus-cpp-dev
   # VM tests (real ESP in Debian's kernel)
-  qemu-system-x86 linux-image-amd64 busybox-static
+  qemu-system-x86 linux-image-amd64 busybox-static cpio
   # wire checks and test traffic
   tshark tcpdump iputils-ping netcat-openbsd python3
 )
