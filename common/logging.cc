@@ -13,9 +13,9 @@ absl::Status InitLogging(std::string_view program, std::string_view level) {
       spdlog::level::from_str(std::string(level));
   // from_str maps anything unknown to "off"; only accept that when asked.
   if (parsed == spdlog::level::off && level != "off") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown log level '", std::string(level),
-        "' (expected trace, debug, info, warn, error or off)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown log level '", std::string(level),
+                     "' (expected trace, debug, info, warn, error or off)"));
   }
   auto logger = spdlog::stderr_color_mt(std::string(program));
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %n: %v");

@@ -9,12 +9,11 @@
 #include "absl/status/statusor.h"
 
 // Returns the status from the enclosing function if `expr` is not OK.
-#define KINK_RETURN_IF_ERROR(expr)                      \
-  do {                                                  \
-    if (absl::Status kink_status_ = (expr);             \
-        !kink_status_.ok()) {                           \
-      return kink_status_;                              \
-    }                                                   \
+#define KINK_RETURN_IF_ERROR(expr)                                \
+  do {                                                            \
+    if (absl::Status kink_status_ = (expr); !kink_status_.ok()) { \
+      return kink_status_;                                        \
+    }                                                             \
   } while (false)
 
 #define KINK_STATUS_MACROS_CONCAT_INNER_(a, b) a##b
@@ -22,8 +21,8 @@
 
 // `lhs` = value of the StatusOr `rexpr`, or returns its error status.
 //   KINK_ASSIGN_OR_RETURN(auto ticket, krb.FetchTicket(peer));
-#define KINK_ASSIGN_OR_RETURN(lhs, rexpr)                                   \
-  KINK_ASSIGN_OR_RETURN_IMPL_(                                              \
+#define KINK_ASSIGN_OR_RETURN(lhs, rexpr) \
+  KINK_ASSIGN_OR_RETURN_IMPL_(            \
       KINK_STATUS_MACROS_CONCAT_(kink_statusor_, __LINE__), lhs, rexpr)
 
 #define KINK_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \

@@ -167,8 +167,8 @@ class SqliteStore::Impl {
                                             const std::string& record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     sqlite3* db = db_.get();
-    KINK_RETURN_IF_ERROR(Exec(
-        db, "UPDATE meta SET value = value + 1 WHERE key = 'revision'"));
+    KINK_RETURN_IF_ERROR(
+        Exec(db, "UPDATE meta SET value = value + 1 WHERE key = 'revision'"));
     KINK_ASSIGN_OR_RETURN(int64_t revision, ReadRevision(db));
     KINK_ASSIGN_OR_RETURN(
         StmtHandle stmt,
@@ -202,15 +202,15 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   DbHandle db(raw);  // sqlite3 allocates a handle even when open fails.
   if (rc != SQLITE_OK) {
     return absl::UnavailableError(absl::StrCat(
-        "cannot open store '", path, "': ",
-        db != nullptr ? sqlite3_errmsg(db.get()) : "out of memory"));
+        "cannot open store '", path,
+        "': ", db != nullptr ? sqlite3_errmsg(db.get()) : "out of memory"));
   }
   sqlite3_busy_timeout(db.get(), 5000);
   // A file that is not a database only fails at the first real read.
   if (absl::Status status = Exec(db.get(), "PRAGMA journal_mode = WAL");
       !status.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store '", path, "' is not usable: ", status.message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("store '", path, "' is not usable: ", status.message()));
   }
   KINK_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA foreign_keys = ON"));
   KINK_RETURN_IF_ERROR(Migrate(db.get(), path));
@@ -218,8 +218,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
       new SqliteStore(std::make_unique<Impl>(std::move(db))));
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<Impl> impl)
-    : impl_(std::move(impl)) {}
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SqliteStore::~SqliteStore() = default;
 
 absl::StatusOr<int64_t> SqliteStore::UpsertAgent(const v1::Agent& agent) {
