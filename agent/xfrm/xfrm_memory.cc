@@ -128,10 +128,13 @@ absl::Status MemoryXfrmBackend::OnOutboundPacket(const Packet& packet) {
       }
     }
     if (found == nullptr) {
-      const Selector flow =
+      Selector flow =
           Selector::Hosts(packet.src, packet.dst, packet.ip_protocol);
+      flow.src_port = packet.src_port;
+      flow.dst_port = packet.dst_port;
       auto key = std::make_pair(best->id(), flow);
-      if (!acquires_.contains(key)) {
+      // Others' policies fire ACQUIREs for their daemon, not for us.
+      if (options_.ownership.Owns(t.reqid) && !acquires_.contains(key)) {
         acquires_.emplace(key, now_);
         PolicyTemplate tmpl = t;
         tmpl.src = want_src;
@@ -276,6 +279,10 @@ absl::Status MemoryXfrmBackend::AddPolicy(const PolicyConfig& policy) {
   }
   policies_.emplace(policy.id(), policy);
   return absl::OkStatus();
+}
+
+void MemoryXfrmBackend::InjectForeignPolicy(const PolicyConfig& policy) {
+  policies_.emplace(policy.id(), policy);
 }
 
 absl::Status MemoryXfrmBackend::DeletePolicy(const PolicyId& id) {

@@ -52,6 +52,10 @@ class MemoryXfrmBackend final : public XfrmBackend {
   // A protected packet arriving on SA `id`: counts it like the kernel does.
   absl::Status OnInboundPacket(const SaId& id, uint64_t bytes);
 
+  // State another daemon installed (reqids outside our range), for tests
+  // of ownership: it is matched by traffic but never listed or touched.
+  void InjectForeignPolicy(const PolicyConfig& policy);
+
   absl::StatusOr<uint32_t> AllocateSpi(const SpiRequest& request) override;
   absl::Status AddSa(const SaConfig& sa) override;
   absl::Status UpdateSa(const SaConfig& sa) override;
