@@ -45,6 +45,8 @@ absl::string_view ToString(ErrorCode code) {
     KINK_WIRE_ERROR_NAME(kIsakmpAttributeOverflow)
     KINK_WIRE_ERROR_NAME(kIsakmpBadAttribute)
     KINK_WIRE_ERROR_NAME(kIsakmpBadId)
+    KINK_WIRE_ERROR_NAME(kIsakmpNoProposalChosen)
+    KINK_WIRE_ERROR_NAME(kIsakmpReplyMismatch)
     KINK_WIRE_ERROR_NAME(kBufferTooSmall)
     KINK_WIRE_ERROR_NAME(kValueTooLarge)
 #undef KINK_WIRE_ERROR_NAME
@@ -86,6 +88,9 @@ std::optional<isakmp::NotifyType> ToIsakmpNotify(ErrorCode code) {
       return NotifyType::kAttributesNotSupported;
     case ErrorCode::kIsakmpBadId:
       return NotifyType::kInvalidIdInformation;
+    case ErrorCode::kIsakmpNoProposalChosen:
+    case ErrorCode::kIsakmpReplyMismatch:
+      return NotifyType::kNoProposalChosen;
     case ErrorCode::kIsakmpTruncated:
     case ErrorCode::kIsakmpBadPayloadLength:
     case ErrorCode::kIsakmpTooManyPayloads:

@@ -51,6 +51,8 @@ enum class ErrorCode : uint8_t {
   kIsakmpAttributeOverflow,       // attribute length runs past the transform
   kIsakmpBadAttribute,            // attribute value not valid for its type
   kIsakmpBadId,                   // ID data does not fit its ID type
+  kIsakmpNoProposalChosen,        // responder: nothing in the offer acceptable
+  kIsakmpReplyMismatch,  // initiator: reply SA is not one of our offers
   // Encoding.
   kBufferTooSmall,  // output span too small for the message
   kValueTooLarge,   // a field does not fit its length field
