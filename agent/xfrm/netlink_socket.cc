@@ -146,6 +146,12 @@ absl::StatusOr<std::unique_ptr<NetlinkSocket>> NetlinkSocket::Open(
   // requests (with their keys) from being echoed back.
   setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
   setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+  // libnl leaves 32 KiB buffers: too small for a packed chunk of requests.
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &kSocketBuffer,
+                 sizeof(kSocketBuffer)) != 0) {
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSocketBuffer,
+               sizeof(kSocketBuffer));
+  }
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &kSocketBuffer,
                  sizeof(kSocketBuffer)) != 0) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kSocketBuffer,
@@ -198,11 +204,13 @@ absl::StatusOr<std::vector<KernelAck>> NetlinkSocket::Transact(
                    requests[next].bytes().end());
       ++next;
     }
-    const int sent = nl_sendto(sock_.get(), chunk.data(), chunk.size());
+    const ssize_t sent = send(fd(), chunk.data(), chunk.size(), 0);
+    const int send_errno = errno;
     WipeMemory(chunk.data(), chunk.size());
     if (sent < 0) {
       return absl::UnavailableError(
-          absl::StrCat("netlink send failed: ", nl_geterror(sent)));
+          absl::StrCat("netlink send of ", next - first, " requests (",
+                       chunk.size(), " bytes) failed: ", strerror(send_errno)));
     }
     size_t outstanding = next - first;
     while (outstanding > 0) {

@@ -8,7 +8,7 @@
 #   vm_run.sh [--timeout SECONDS] [--memory MIB] SCRIPT [ARGS...]
 #
 # Environment: KINK_VM_KERNEL (default: newest /boot/vmlinuz-*), KINK_VM_CACHE
-# (initramfs cache folder, default ~/.cache/kink-vm), KINK_VM_ENV (space
+# (initramfs cache folder, default /var/tmp/kink-vm-cache), KINK_VM_ENV (space
 # separated NAME=VALUE pairs exported to the scenario).
 set -euo pipefail
 
@@ -42,7 +42,8 @@ for tool in qemu-system-x86_64 cpio gzip; do
   command -v "$tool" >/dev/null || { echo "vm_run: $tool missing (scripts/setup.sh)" >&2; exit 125; }
 done
 
-cache=${KINK_VM_CACHE:-${HOME:-/root}/.cache/kink-vm}
+# Not under $HOME: Bazel points HOME at a fresh folder for every test.
+cache=${KINK_VM_CACHE:-/var/tmp/kink-vm-cache}
 mkdir -p "$cache"
 initramfs=$("$here/build_initramfs.sh" "$kver" "$cache")
 
