@@ -35,12 +35,13 @@ class Writer {
   }
   void Bytes(absl::Span<const uint8_t> bytes) {
     if (!Fits(bytes.size())) return;
-    if (!bytes.empty()) std::memcpy(&out_[pos_], bytes.data(), bytes.size());
+    if (!bytes.empty())
+      std::memcpy(out_.data() + pos_, bytes.data(), bytes.size());
     pos_ += bytes.size();
   }
   void Zeros(size_t n) {
     if (!Fits(n)) return;
-    std::memset(&out_[pos_], 0, n);
+    if (n != 0) std::memset(out_.data() + pos_, 0, n);
     pos_ += n;
   }
   // Overwrites a 16-bit field written earlier (lengths known afterwards).
