@@ -7,13 +7,19 @@
 
 namespace kink::krb {
 
+std::string Krb5Message(krb5_context ctx, krb5_error_code code) {
+  const char* msg = krb5_get_error_message(ctx, code);
+  std::string text = msg != nullptr ? msg : "?";
+  krb5_free_error_message(ctx, msg);
+  return text;
+}
+
 absl::Status FromKrb5(krb5_context ctx, krb5_error_code code,
                       absl::string_view what) {
-  const char* msg = krb5_get_error_message(ctx, code);
-  std::string text = absl::StrCat(what, ": ", msg != nullptr ? msg : "?",
-                                  " (krb5 code ", code, ")");
-  krb5_free_error_message(ctx, msg);
-  return MakeKrbError(ClassifyKrb5Code(code), text, code);
+  return MakeKrbError(ClassifyKrb5Code(code),
+                      absl::StrCat(what, ": ", Krb5Message(ctx, code),
+                                   " (krb5 code ", code, ")"),
+                      code);
 }
 
 absl::StatusOr<UniquePrincipal> ParsePrincipal(krb5_context ctx,

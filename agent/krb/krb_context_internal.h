@@ -26,6 +26,9 @@ struct KrbContext::Impl {
 
 inline krb5_context Raw(const KrbContext& c) { return c.impl().ctx; }
 
+// libkrb5's message for `code` (copied; the library's string is freed).
+std::string Krb5Message(krb5_context ctx, krb5_error_code code);
+
 // "<what>: <MIT message>" as a typed status.
 absl::Status FromKrb5(krb5_context ctx, krb5_error_code code,
                       absl::string_view what);

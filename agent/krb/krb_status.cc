@@ -116,6 +116,7 @@ KrbErrorKind ClassifyKrb5Code(int64_t code) {
     case KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN:
       return KrbErrorKind::kPrincipalUnknown;
     case KRB5KRB_AP_ERR_SKEW:
+    case KRB5KRB_AP_ERR_TKT_NYV:  // our clock is behind the ticket's start
       return KrbErrorKind::kClockSkew;
     case KRB5KRB_AP_ERR_TKT_EXPIRED:
     case KRB5KDC_ERR_TGT_REVOKED:
@@ -128,13 +129,13 @@ KrbErrorKind ClassifyKrb5Code(int64_t code) {
     case KRB5KRB_AP_ERR_BADMATCH:
       return KrbErrorKind::kBadIntegrity;
     case KRB5KRB_AP_ERR_NOKEY:
+    case KRB5KRB_AP_ERR_NOT_US:  // "ticket server not found in keytab"
     case KRB5_KT_NOTFOUND:
       return KrbErrorKind::kNoKey;
     case KRB5KRB_AP_ERR_BADKEYVER:
     case KRB5_KT_KVNONOTFOUND:
       return KrbErrorKind::kBadKeyVersion;
     case KRB5KRB_AP_WRONG_PRINC:
-    case KRB5KRB_AP_ERR_NOT_US:
       return KrbErrorKind::kWrongPrincipal;
     case KRB5_BAD_ENCTYPE:
     case KRB5KDC_ERR_ETYPE_NOSUPP:

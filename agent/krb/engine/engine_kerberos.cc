@@ -1,0 +1,157 @@
+#include "agent/krb/engine/engine_kerberos.h"
+
+#include <span>
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "agent/krb/ap_client.h"
+#include "agent/krb/krb_error_message.h"
+#include "agent/krb/krb_status.h"
+
+namespace kink::krb {
+namespace {
+
+std::span<const uint8_t> AsStd(absl::Span<const uint8_t> s) {
+  return {s.data(), s.size()};
+}
+
+class SessionCryptoAdapter final : public engine::SessionCrypto {
+ public:
+  explicit SessionCryptoAdapter(KinkCrypto crypto)
+      : crypto_(std::move(crypto)) {}
+
+  size_t checksum_length() const override {
+    return crypto_.checksum_length();
+  }
+  absl::StatusOr<std::vector<uint8_t>> MakeChecksum(
+      absl::Span<const uint8_t> covered) const override {
+    return crypto_.MakeChecksum(AsStd(covered));
+  }
+  absl::Status VerifyChecksum(
+      absl::Span<const uint8_t> covered,
+      absl::Span<const uint8_t> checksum) const override {
+    return crypto_.VerifyChecksum(AsStd(covered), AsStd(checksum));
+  }
+  absl::StatusOr<std::vector<uint8_t>> Encrypt(
+      absl::Span<const uint8_t> plaintext) const override {
+    return crypto_.Encrypt(AsStd(plaintext));
+  }
+  absl::StatusOr<std::vector<uint8_t>> Decrypt(
+      absl::Span<const uint8_t> ciphertext) const override {
+    return crypto_.Decrypt(AsStd(ciphertext));
+  }
+  absl::StatusOr<xfrm::SecretKey> Keymat(uint8_t protocol, uint32_t spi,
+                                         absl::Span<const uint8_t> ni,
+                                         absl::Span<const uint8_t> nr,
+                                         size_t length) const override {
+    KeymatInput input;
+    input.protocol = protocol;
+    input.spi = spi;
+    input.ni = AsStd(ni);
+    input.nr = AsStd(nr);
+    absl::StatusOr<SecretBytes> keymat = crypto_.Keymat(input, length);
+    if (!keymat.ok()) return keymat.status();
+    return xfrm::SecretKey(
+        absl::MakeConstSpan(keymat->data(), keymat->size()));
+  }
+
+ private:
+  KinkCrypto crypto_;
+};
+
+class PendingAdapter final : public engine::PendingApReq {
+ public:
+  explicit PendingAdapter(PendingApReq pending) : pending(std::move(pending)) {}
+  PendingApReq pending;
+};
+
+class EngineKerberosImpl final : public engine::Kerberos {
+ public:
+  EngineKerberosImpl(std::shared_ptr<KrbContext> ctx,
+                     std::unique_ptr<ApVerifier> verifier,
+                     EngineKerberosOptions options)
+      : ctx_(std::move(ctx)),
+        client_(ctx_),
+        verifier_(std::move(verifier)),
+        options_(std::move(options)) {}
+
+  absl::StatusOr<engine::BuiltApReq> BuildApReq(
+      const engine::Ticket& ticket) override {
+    const auto& service = static_cast<const EngineTicket&>(ticket).ticket();
+    absl::StatusOr<KinkCrypto> crypto =
+        KinkCrypto::Create(ctx_, service.session_key, options_.prf_mode);
+    if (!crypto.ok()) return crypto.status();
+    absl::StatusOr<BuiltApReq> built = client_.BuildApReq(service);
+    if (!built.ok()) return built.status();
+    engine::BuiltApReq out;
+    out.ap_req = std::move(built->ap_req);
+    out.pending = std::make_unique<PendingAdapter>(std::move(built->pending));
+    out.crypto = std::make_unique<SessionCryptoAdapter>(*std::move(crypto));
+    return out;
+  }
+
+  absl::Status VerifyApRep(const engine::PendingApReq& pending,
+                           absl::Span<const uint8_t> ap_rep) override {
+    return client_.VerifyApRep(
+        static_cast<const PendingAdapter&>(pending).pending, AsStd(ap_rep));
+  }
+
+  absl::StatusOr<engine::AcceptedApReq> VerifyApReq(
+      absl::Span<const uint8_t> ap_req) override {
+    absl::StatusOr<VerifiedApReq> verified =
+        verifier_->Verify(AsStd(ap_req), absl::Now());
+    if (!verified.ok()) return verified.status();
+    absl::StatusOr<KinkCrypto> crypto =
+        KinkCrypto::Create(ctx_, verified->session_key, options_.prf_mode);
+    if (!crypto.ok()) return crypto.status();
+    engine::AcceptedApReq out;
+    out.client = std::move(verified->client);
+    out.crypto = std::make_unique<SessionCryptoAdapter>(*std::move(crypto));
+    out.ap_rep = std::move(verified->ap_rep);
+    return out;
+  }
+
+  engine::ApFailureReply FailureReply(const absl::Status& failure) override {
+    engine::ApFailureReply reply;
+    if (GetKrbErrorKind(failure) == KrbErrorKind::kReplay) {
+      reply.drop = true;  // never an oracle for replayed authenticators
+      return reply;
+    }
+    KrbErrorMessage message;
+    message.error_code = ProtocolErrorFor(failure);
+    message.server_time = absl::Now();
+    message.server = options_.local_principal;
+    message.text = std::string(ToString(
+        GetKrbErrorKind(failure).value_or(KrbErrorKind::kOther)));
+    absl::StatusOr<std::vector<uint8_t>> der = EncodeKrbError(*ctx_, message);
+    if (der.ok()) reply.krb_error = *std::move(der);
+    return reply;
+  }
+
+  std::optional<int32_t> KrbErrorCode(
+      absl::Span<const uint8_t> krb_error) override {
+    absl::StatusOr<KrbErrorMessage> message =
+        DecodeKrbError(*ctx_, AsStd(krb_error));
+    if (!message.ok()) return std::nullopt;
+    return message->error_code;
+  }
+
+ private:
+  std::shared_ptr<KrbContext> ctx_;
+  ApClient client_;
+  std::unique_ptr<ApVerifier> verifier_;
+  EngineKerberosOptions options_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<engine::Kerberos>> CreateEngineKerberos(
+    std::shared_ptr<KrbContext> ctx, EngineKerberosOptions options) {
+  absl::StatusOr<std::unique_ptr<ApVerifier>> verifier =
+      ApVerifier::Create(ctx, options.verifier);
+  if (!verifier.ok()) return verifier.status();
+  return std::make_unique<EngineKerberosImpl>(
+      std::move(ctx), *std::move(verifier), std::move(options));
+}
+
+}  // namespace kink::krb
