@@ -47,16 +47,18 @@ wire::Result<std::optional<Attribute>> AttributeIterator::Next() {
   if (pos_ == bytes_.size()) return std::optional<Attribute>();
   wire::Reader r(bytes_.subspan(pos_), base_ + pos_,
                  ErrorCode::kIsakmpAttributeOverflow);
+  // Errors point at the attribute that does not fit, not inside it.
+  const wire::Error overflow =
+      Fail(ErrorCode::kIsakmpAttributeOverflow, base_ + pos_);
   uint16_t type_af = 0, second = 0;
-  KINK_WIRE_RETURN_IF_ERROR(r.ReadU16(&type_af));
-  KINK_WIRE_RETURN_IF_ERROR(r.ReadU16(&second));
+  if (!r.ReadU16(&type_af).ok() || !r.ReadU16(&second).ok()) return overflow;
   Attribute a;
   a.type = type_af & ~kAttributeTvFlag;
   a.tv = (type_af & kAttributeTvFlag) != 0;
   if (a.tv) {
     a.tv_value = second;
-  } else {
-    KINK_WIRE_RETURN_IF_ERROR(r.ReadBytes(second, &a.tlv_value));
+  } else if (!r.ReadBytes(second, &a.tlv_value).ok()) {
+    return overflow;
   }
   pos_ = bytes_.size() - r.remaining();
   return std::optional<Attribute>(a);
