@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "agent/xfrm/secret_key.h"
+#include "common/secret_bytes.h"
 
 namespace kink::xfrm {
 namespace {

@@ -32,8 +32,8 @@ constexpr char kOther[] = "10.99.0.3";
 
 IpAddress Ip(const char* text) { return *IpAddress::Parse(text); }
 
-SecretKey Key(size_t n, uint8_t fill) {
-  return SecretKey(std::vector<uint8_t>(n, fill));
+SecretBytes Key(size_t n, uint8_t fill) {
+  return SecretBytes(std::vector<uint8_t>(n, fill));
 }
 
 SaConfig EspSa(const char* src, const char* dst, uint32_t spi, uint32_t reqid,

@@ -376,4 +376,13 @@ std::optional<XfrmEvent> MemoryXfrmBackend::NextEvent() {
   return event;
 }
 
+absl::StatusOr<SaConfig> MemoryXfrmBackend::ExportSaForTesting(
+    const SaId& id) const {
+  auto it = sas_.find(id);
+  if (it == sas_.end()) {
+    return absl::NotFoundError(absl::StrCat("no SA ", id.ToString()));
+  }
+  return it->second.config;
+}
+
 }  // namespace kink::xfrm

@@ -69,9 +69,14 @@ class MemoryXfrmBackend final : public XfrmBackend {
       absl::Span<const BatchItem> items) override;
   std::optional<XfrmEvent> NextEvent() override;
 
+  // The full configuration of a stored SA, keys included, so tests can
+  // check that two agents' SADs agree (outbound here = inbound there). The
+  // kernel backend has no such call: keys never come back out of it.
+  absl::StatusOr<SaConfig> ExportSaForTesting(const SaId& id) const;
+
  private:
   struct StoredSa {
-    SaConfig config;  // holds the keys; wiped with the SecretKeys
+    SaConfig config;  // holds the keys; wiped with the SecretBytes
     bool larval = false;
     bool dying = false;  // soft expiry already reported
     Time added;

@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "agent/xfrm/secret_key.h"
+#include "common/secret_bytes.h"
 
 namespace kink::xfrm {
 namespace {
@@ -120,7 +120,7 @@ void InfiniteLifetime(xfrm_lifetime_cfg* lft) {
 // buffer is wiped on return.
 template <typename T>
 void PutAlgorithm(nl_msg* msg, int attr, absl::string_view name,
-                  const SecretKey& key, uint32_t extra_bits) {
+                  const SecretBytes& key, uint32_t extra_bits) {
   std::vector<uint8_t> buf(sizeof(T) + key.size());
   T* alg = reinterpret_cast<T*>(buf.data());
   std::memcpy(alg->alg_name, name.data(),
@@ -131,7 +131,7 @@ void PutAlgorithm(nl_msg* msg, int attr, absl::string_view name,
   } else if constexpr (std::is_same_v<T, xfrm_algo_auth>) {
     alg->alg_trunc_len = extra_bits;
   }
-  std::memcpy(buf.data() + sizeof(T), key.Reveal().data(), key.size());
+  std::memcpy(buf.data() + sizeof(T), key.data(), key.size());
   nla_put(msg, attr, static_cast<int>(buf.size()), buf.data());
   WipeMemory(buf.data(), buf.size());
 }

@@ -63,7 +63,7 @@ absl::StatusOr<std::unique_ptr<NetlinkXfrmBackend>> NetlinkXfrmBackend::Open(
   }
   KINK_RETURN_IF_ERROR(dump);
   if (options.require_esp) {
-    AeadTransform probe{.key = SecretKey(std::vector<uint8_t>(20))};
+    AeadTransform probe{.key = SecretBytes(20)};
     absl::Status esp =
         backend->Probe(IpsecProtocol::kEsp, probe, AddressFamily::kIpv4);
     if (!esp.ok()) {

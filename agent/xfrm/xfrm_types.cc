@@ -27,7 +27,7 @@ uint8_t MaxPrefix(AddressFamily family) {
   return static_cast<uint8_t>(AddressLength(family) * 8);
 }
 
-absl::Status CheckKeyLength(absl::string_view what, const SecretKey& key,
+absl::Status CheckKeyLength(absl::string_view what, const SecretBytes& key,
                             std::initializer_list<size_t> allowed) {
   if (std::find(allowed.begin(), allowed.end(), key.size()) != allowed.end()) {
     return absl::OkStatus();

@@ -15,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "agent/xfrm/secret_key.h"
+#include "common/secret_bytes.h"
 
 namespace kink::xfrm {
 
@@ -87,17 +87,17 @@ size_t KeyBytes(IntegrityAlgorithm alg);
 
 struct AeadTransform {
   AeadAlgorithm algorithm = AeadAlgorithm::kAesGcm16;
-  SecretKey key;  // 20, 28 or 36 octets: AES-128/192/256 key + salt
+  SecretBytes key;  // 20, 28 or 36 octets: AES-128/192/256 key + salt
 };
 struct CipherAuthTransform {
   CipherAlgorithm cipher = CipherAlgorithm::kAesCbc;
-  SecretKey cipher_key;  // 16, 24 or 32 octets
+  SecretBytes cipher_key;  // 16, 24 or 32 octets
   IntegrityAlgorithm integrity = IntegrityAlgorithm::kHmacSha256_128;
-  SecretKey integrity_key;  // KeyBytes(integrity) octets
+  SecretBytes integrity_key;  // KeyBytes(integrity) octets
 };
 struct AuthOnlyTransform {  // AH
   IntegrityAlgorithm integrity = IntegrityAlgorithm::kHmacSha256_128;
-  SecretKey integrity_key;
+  SecretBytes integrity_key;
 };
 using Transform =
     std::variant<AeadTransform, CipherAuthTransform, AuthOnlyTransform>;

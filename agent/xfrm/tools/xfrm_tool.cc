@@ -36,15 +36,14 @@ absl::StatusOr<IpAddress> Addr(const std::string& text) {
   return IpAddress::Parse(text);
 }
 
-absl::StatusOr<SecretKey> HexKey(const std::string& hex) {
+absl::StatusOr<SecretBytes> HexKey(const std::string& hex) {
   if (hex.size() % 2 != 0 ||
       hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
     return absl::InvalidArgumentError(
         "key must be an even number of hex digits");
   }
   std::string raw = absl::HexStringToBytes(hex);
-  SecretKey key(absl::MakeConstSpan(
-      reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
+  SecretBytes key(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
   WipeMemory(raw.data(), raw.size());
   return key;
 }
@@ -70,12 +69,12 @@ absl::StatusOr<SaConfig> MakeSa(const Flags& f) {
                  .soft_add = std::chrono::seconds(f.soft_secs),
                  .hard_add = std::chrono::seconds(f.hard_secs)};
   if (!f.aead_key.empty()) {
-    absl::StatusOr<SecretKey> key = HexKey(f.aead_key);
+    absl::StatusOr<SecretBytes> key = HexKey(f.aead_key);
     if (!key.ok()) return key.status();
     sa.transform = AeadTransform{.key = *std::move(key)};
   } else {
-    absl::StatusOr<SecretKey> enc = HexKey(f.enc_key);
-    absl::StatusOr<SecretKey> auth = HexKey(f.auth_key);
+    absl::StatusOr<SecretBytes> enc = HexKey(f.enc_key);
+    absl::StatusOr<SecretBytes> auth = HexKey(f.auth_key);
     absl::StatusOr<IntegrityAlgorithm> alg = Integrity(f.auth);
     if (!enc.ok()) return enc.status();
     if (!auth.ok()) return auth.status();
