@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "agent/krb/krb_context.h"
+#include "agent/krb/session_key.h"
 #include "agent/krb/ticket.h"
 
 namespace kink::krb {
@@ -38,6 +39,20 @@ struct BuiltApReq {
   std::vector<uint8_t> ap_req;  // DER AP-REQ for the KINK_AP_REQ payload
   PendingApReq pending;
 };
+
+// What an AP-REP proves: the authenticator time it echoes.
+struct ApRepContents {
+  absl::Time ctime;
+  int32_t cusec = 0;
+};
+
+// Decrypts an AP-REP with the ticket session key alone (key usage 12) and
+// returns the authenticator time it echoes; for AP-REPs that do not answer
+// an AP-REQ of this process (captures, conformance tests). kBadIntegrity if
+// it does not decrypt; kMalformed if it is not an AP-REP.
+absl::StatusOr<ApRepContents> DecryptApRep(KrbContext& ctx,
+                                           const SessionKey& session_key,
+                                           std::span<const uint8_t> ap_rep);
 
 class ApClient {
  public:

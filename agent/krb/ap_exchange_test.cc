@@ -122,6 +122,17 @@ TEST_P(EnctypeTest, BothSidesShareKeysAndProtection) {
             absl::Minutes(1));
   ASSERT_FALSE(verified->ap_rep.empty());
   EXPECT_TRUE(client.VerifyApRep(req->pending, verified->ap_rep).ok());
+  // With the session key alone, the AP-REP shows the authenticator time.
+  auto contents =
+      DecryptApRep(*realm.ctx(), ticket->session_key, verified->ap_rep);
+  ASSERT_TRUE(contents.ok()) << contents.status();
+  EXPECT_EQ(contents->ctime, verified->authenticator_time);
+  EXPECT_EQ(contents->cusec, verified->authenticator_usec);
+  SessionKey wrong = ticket->session_key;
+  wrong.key.data()[0] ^= 1;
+  EXPECT_EQ(GetKrbErrorKind(
+                DecryptApRep(*realm.ctx(), wrong, verified->ap_rep).status()),
+            KrbErrorKind::kBadIntegrity);
 
   // Initiator and responder crypto from their own copies of the key.
   auto ca = KinkCrypto::Create(realm.ctx(), ticket->session_key);
