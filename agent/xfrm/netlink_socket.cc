@@ -159,8 +159,9 @@ absl::StatusOr<std::unique_ptr<NetlinkSocket>> NetlinkSocket::Open(
   }
   for (int group : groups) {
     if (nl_socket_add_membership(sock.get(), group) < 0) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("cannot join XFRM multicast group ", group));
+      return absl::PermissionDeniedError(absl::StrCat(
+          "cannot join XFRM multicast group ", group,
+          ": CAP_NET_ADMIN is required to receive kernel XFRM events"));
     }
   }
   nl_socket_disable_seq_check(sock.get());

@@ -4,8 +4,11 @@
 // where a skip would hide a failure.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -548,6 +551,41 @@ TEST(NetlinkBackendTest, ReportsMissingNamespaceClearly) {
   auto backend = NetlinkXfrmBackend::Open(
       {.ownership = kOurs, .netns_path = "/run/netns/kink-does-not-exist"});
   EXPECT_EQ(backend.status().code(), absl::StatusCode::kNotFound);
+}
+
+// Drops CAP_NET_ADMIN from this process's effective set.
+bool DropNetAdmin() {
+  __user_cap_header_struct header{.version = _LINUX_CAPABILITY_VERSION_3,
+                                  .pid = 0};
+  __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capget, &header, data) != 0) return false;
+  data[CAP_NET_ADMIN / 32].effective &= ~(1u << (CAP_NET_ADMIN % 32));
+  return syscall(SYS_capset, &header, data) == 0;
+}
+
+TEST(NetlinkBackendTest, ReportsMissingCapNetAdminClearly) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  NetlinkHarness h;
+  ASSERT_TRUE(h.ok());
+  // In a child, so the test process keeps its capabilities.
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (!DropNetAdmin()) _exit(2);
+    auto backend = NetlinkXfrmBackend::Open(
+        {.ownership = kOurs, .netns_path = h.path(), .require_esp = false});
+    fprintf(stderr, "without CAP_NET_ADMIN: %s\n",
+            backend.status().ToString().c_str());
+    const bool clear =
+        absl::IsPermissionDenied(backend.status()) &&
+        backend.status().message().find("CAP_NET_ADMIN") != std::string::npos;
+    _exit(clear ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "1: Open did not say CAP_NET_ADMIN is missing; 2: capset failed";
 }
 
 TEST(NetlinkBackendTest, ReportsMissingEspClearly) {

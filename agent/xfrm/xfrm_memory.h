@@ -1,5 +1,5 @@
 // In-memory SAD/SPD with the kernel's semantics, for engine tests and for
-// running the agent unprivileged (--xfrm=memory). It never reads a clock:
+// running the agent unprivileged during development. It never reads a clock:
 // time comes in through OnTime(), traffic through OnOutboundPacket() and
 // OnInboundPacket(), standing in for the kernel's datapath.
 #ifndef KINK_AGENT_XFRM_XFRM_MEMORY_H_
