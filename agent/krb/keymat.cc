@@ -1,5 +1,8 @@
 #include "agent/krb/keymat.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
@@ -17,29 +20,44 @@ absl::StatusOr<SecretBytes> ExpandKeymat(PrfFunction prf,
     return absl::InvalidArgumentError(
         absl::StrCat("KEYMAT length ", length, " exceeds 1024 octets"));
   }
-  SecretBytes seed;  // S, which may contain g^xy
-  seed.Append(input.gxy);
+  // S, which may contain g^xy.
+  SecretBytes seed(input.gxy.size() + 5 + input.ni.size() + input.nr.size());
+  uint8_t* p = seed.data();
+  auto put = [&p](std::span<const uint8_t> part) {
+    if (!part.empty()) std::memcpy(p, part.data(), part.size());
+    p += part.size();
+  };
   const uint8_t head[5] = {
       input.protocol, static_cast<uint8_t>(input.spi >> 24),
       static_cast<uint8_t>(input.spi >> 16),
       static_cast<uint8_t>(input.spi >> 8), static_cast<uint8_t>(input.spi)};
-  seed.Append(head);
-  seed.Append(input.ni);
-  seed.Append(input.nr);
+  put(input.gxy);
+  put(head);
+  put(input.ni);
+  put(input.nr);
 
-  SecretBytes keymat;
-  SecretBytes block;  // K(n-1)
-  SecretBytes message;
-  while (keymat.size() < length) {
-    message = block;
-    message.Append(seed.span());
-    auto next = prf(message.span());
+  SecretBytes keymat(length);
+  size_t filled = 0;
+  SecretBytes block;    // K(n-1)
+  SecretBytes message;  // K(n-1) | S, reused
+  while (filled < length) {
+    std::span<const uint8_t> in = seed.span();
+    if (!block.empty()) {
+      if (message.size() != block.size() + seed.size()) {
+        message = SecretBytes(block.size() + seed.size());
+      }
+      std::memcpy(message.data(), block.data(), block.size());
+      std::memcpy(message.data() + block.size(), seed.data(), seed.size());
+      in = message.span();
+    }
+    auto next = prf(in);
     if (!next.ok()) return next.status();
     if (next->empty()) return absl::InternalError("PRF returned no octets");
     block = std::move(*next);
-    keymat.Append(block.span());
+    const size_t n = std::min(block.size(), length - filled);
+    std::memcpy(keymat.data() + filled, block.data(), n);
+    filled += n;
   }
-  keymat.Truncate(length);
   return keymat;
 }
 

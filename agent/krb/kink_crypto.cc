@@ -1,5 +1,7 @@
 #include "agent/krb/kink_crypto.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "agent/krb/enctype.h"
 #include "agent/krb/krb_context_internal.h"
@@ -11,8 +13,9 @@ struct KinkCrypto::Impl {
   std::shared_ptr<KrbContext> ctx;
   EnctypeInfo info;
   PrfMode prf_mode;
-  UniqueKey key;        // libkrb5 key; caches its derived keys
-  SecretBytes prf_key;  // DK(key, "prf") when the RFC 3961 AES PRF is used
+  UniqueKey key;  // libkrb5 key; caches its derived keys
+  // AES(DK(key, "prf")) when the RFC 3961 AES PRF is used.
+  std::optional<rfc3961::AesCtsCipher> prf_cipher;
 
   krb5_context raw() const { return Raw(*ctx); }
   bool OwnPrf() const {
@@ -55,7 +58,9 @@ absl::StatusOr<KinkCrypto> KinkCrypto::Create(std::shared_ptr<KrbContext> ctx,
     static constexpr uint8_t kPrfConstant[] = {'p', 'r', 'f'};
     auto dk = rfc3961::AesDeriveKey(key.key.span(), kPrfConstant);
     if (!dk.ok()) return dk.status();
-    impl->prf_key = std::move(*dk);
+    auto cipher = rfc3961::AesCtsCipher::Create(dk->span());
+    if (!cipher.ok()) return cipher.status();
+    impl->prf_cipher = std::move(*cipher);
   }
   return KinkCrypto(std::move(impl));
 }
@@ -150,7 +155,7 @@ absl::StatusOr<std::vector<uint8_t>> KinkCrypto::Decrypt(
 
 absl::StatusOr<SecretBytes> KinkCrypto::Prf(
     std::span<const uint8_t> input) const {
-  if (impl_->OwnPrf()) return rfc3961::AesSha1Prf(impl_->prf_key.span(), input);
+  if (impl_->OwnPrf()) return rfc3961::AesSha1Prf(*impl_->prf_cipher, input);
   size_t len = 0;
   krb5_error_code rc = krb5_c_prf_length(impl_->raw(), enctype(), &len);
   if (rc != 0) return FromKrb5(impl_->raw(), rc, "PRF length");

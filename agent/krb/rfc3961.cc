@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <numeric>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -94,16 +95,16 @@ std::vector<uint8_t> NFold(std::span<const uint8_t> input,
   return out;
 }
 
-absl::StatusOr<std::vector<uint8_t>> AesCtsEncrypt(
-    std::span<const uint8_t> key, std::span<const uint8_t> plaintext) {
+namespace {
+
+// CBC over the zero-padded input, then swap the last two cipher blocks and
+// cut the (new) last block to the length of the final plaintext piece.
+absl::StatusOr<std::vector<uint8_t>> CtsWith(
+    EVP_CIPHER_CTX* ctx, std::span<const uint8_t> plaintext) {
   if (plaintext.size() < kBlock) {
     return absl::InvalidArgumentError(
         "AES-CTS needs at least one 16-octet block");
   }
-  auto ctx = AesEcb(key);
-  if (!ctx.ok()) return ctx.status();
-  // CBC over the zero-padded input, then swap the last two cipher blocks and
-  // cut the (new) last block to the length of the final plaintext piece.
   const size_t blocks = (plaintext.size() + kBlock - 1) / kBlock;
   std::vector<uint8_t> cbc(blocks * kBlock, 0);
   uint8_t chain[kBlock] = {0};
@@ -113,7 +114,8 @@ absl::StatusOr<std::vector<uint8_t>> AesCtsEncrypt(
       size_t p = i * kBlock + j;
       x[j] = (p < plaintext.size() ? plaintext[p] : 0) ^ chain[j];
     }
-    absl::Status st = EncryptBlock(ctx->get(), x, &cbc[i * kBlock]);
+    absl::Status st = EncryptBlock(ctx, x, &cbc[i * kBlock]);
+    WipeMemory(x, sizeof x);
     if (!st.ok()) return st;
     std::copy_n(&cbc[i * kBlock], kBlock, chain);
   }
@@ -124,6 +126,45 @@ absl::StatusOr<std::vector<uint8_t>> AesCtsEncrypt(
   out.insert(out.end(), cbc.begin() + (blocks - 2) * kBlock,
              cbc.begin() + (blocks - 2) * kBlock + last_len);
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<uint8_t>> AesCtsEncrypt(
+    std::span<const uint8_t> key, std::span<const uint8_t> plaintext) {
+  auto cipher = AesCtsCipher::Create(key);
+  if (!cipher.ok()) return cipher.status();
+  return cipher->Encrypt(plaintext);
+}
+
+struct AesCtsCipher::Ctx {
+  CipherCtx ctx;
+};
+
+absl::StatusOr<AesCtsCipher> AesCtsCipher::Create(
+    std::span<const uint8_t> key) {
+  auto ctx = AesEcb(key);
+  if (!ctx.ok()) return ctx.status();
+  return AesCtsCipher(new Ctx{std::move(*ctx)});
+}
+
+AesCtsCipher::AesCtsCipher(AesCtsCipher&& other) noexcept
+    : ctx_(std::exchange(other.ctx_, nullptr)) {}
+
+AesCtsCipher& AesCtsCipher::operator=(AesCtsCipher&& other) noexcept {
+  if (this != &other) {
+    delete ctx_;
+    ctx_ = std::exchange(other.ctx_, nullptr);
+  }
+  return *this;
+}
+
+// EVP_CIPHER_CTX_free cleanses the key schedule.
+AesCtsCipher::~AesCtsCipher() { delete ctx_; }
+
+absl::StatusOr<std::vector<uint8_t>> AesCtsCipher::Encrypt(
+    std::span<const uint8_t> plaintext) const {
+  return CtsWith(ctx_->ctx.get(), plaintext);
 }
 
 absl::StatusOr<SecretBytes> AesDeriveKey(std::span<const uint8_t> key,
@@ -146,16 +187,30 @@ absl::StatusOr<SecretBytes> AesDeriveKey(std::span<const uint8_t> key,
   return derived;
 }
 
-absl::StatusOr<SecretBytes> AesSha1Prf(std::span<const uint8_t> prf_key,
+absl::StatusOr<SecretBytes> AesSha1Prf(const AesCtsCipher& prf_cipher,
                                        std::span<const uint8_t> input) {
+  // The SHA-1 implementation is fetched once (OpenSSL 3 fetches on every
+  // one-shot SHA1() call otherwise).
+  static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
   uint8_t digest[SHA_DIGEST_LENGTH];
-  SHA1(input.data(), input.size(), digest);
-  auto out = AesCtsEncrypt(prf_key, digest);
+  unsigned int digest_len = 0;
+  if (sha1 == nullptr || EVP_Digest(input.data(), input.size(), digest,
+                                    &digest_len, sha1, nullptr) != 1) {
+    return absl::InternalError("OpenSSL SHA-1 failed");
+  }
+  auto out = prf_cipher.Encrypt(digest);
   WipeMemory(digest, sizeof digest);
   if (!out.ok()) return out.status();
   SecretBytes result(*out);
   WipeMemory(out->data(), out->size());
   return result;
+}
+
+absl::StatusOr<SecretBytes> AesSha1Prf(std::span<const uint8_t> prf_key,
+                                       std::span<const uint8_t> input) {
+  auto cipher = AesCtsCipher::Create(prf_key);
+  if (!cipher.ok()) return cipher.status();
+  return AesSha1Prf(*cipher, input);
 }
 
 }  // namespace kink::krb::rfc3961

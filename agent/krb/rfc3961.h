@@ -30,9 +30,30 @@ absl::StatusOr<std::vector<uint8_t>> AesCtsEncrypt(
 absl::StatusOr<SecretBytes> AesDeriveKey(std::span<const uint8_t> key,
                                          std::span<const uint8_t> constant);
 
+// An AES key scheduled once, for repeated CTS encryptions with a zero IV
+// (the PRF runs several times per KEYMAT).
+class AesCtsCipher {
+ public:
+  // `key` is 16 or 32 octets.
+  static absl::StatusOr<AesCtsCipher> Create(std::span<const uint8_t> key);
+  AesCtsCipher(AesCtsCipher&&) noexcept;
+  AesCtsCipher& operator=(AesCtsCipher&&) noexcept;
+  ~AesCtsCipher();
+  absl::StatusOr<std::vector<uint8_t>> Encrypt(
+      std::span<const uint8_t> plaintext) const;
+
+ private:
+  struct Ctx;
+  explicit AesCtsCipher(Ctx* ctx) : ctx_(ctx) {}
+  Ctx* ctx_ = nullptr;
+};
+
 // PRF(key, input) = AES-CTS(DK(key, "prf"), SHA-1(input)): 20 octets.
 // `prf_key` is DK(key, "prf") (derive it once per session key).
 absl::StatusOr<SecretBytes> AesSha1Prf(std::span<const uint8_t> prf_key,
+                                       std::span<const uint8_t> input);
+// Same, with the DK(key, "prf") cipher already scheduled.
+absl::StatusOr<SecretBytes> AesSha1Prf(const AesCtsCipher& prf_cipher,
                                        std::span<const uint8_t> input);
 
 }  // namespace kink::krb::rfc3961
