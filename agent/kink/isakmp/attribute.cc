@@ -65,12 +65,22 @@ wire::Result<std::optional<Attribute>> AttributeIterator::Next() {
 }
 
 wire::Error ValidateAttributes(absl::Span<const uint8_t> bytes, size_t base) {
-  AttributeIterator it(bytes, base);
-  while (true) {
-    auto next = it.Next();
-    if (!next.ok()) return next.error();
-    if (!next->has_value()) return wire::Ok();
+  // Hot path of every transform parse: a plain walk, no Attribute values.
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    if (bytes.size() - pos < 4) {
+      return Fail(ErrorCode::kIsakmpAttributeOverflow, base + pos);
+    }
+    size_t size = 4;
+    if ((bytes[pos] & 0x80) == 0) {  // TLV: the length follows the type
+      size += (size_t{bytes[pos + 2]} << 8) | bytes[pos + 3];
+      if (bytes.size() - pos < size) {
+        return Fail(ErrorCode::kIsakmpAttributeOverflow, base + pos);
+      }
+    }
+    pos += size;
   }
+  return wire::Ok();
 }
 
 wire::Result<TransformAttributes> DecodeTransformAttributes(

@@ -9,25 +9,30 @@ using wire::ErrorCode;
 using wire::Fail;
 using wire::isakmp::PayloadType;
 
-wire::Result<QmPayload> DecodeBody(PayloadType type, wire::Reader& body,
-                                   SaPools& pools, size_t start) {
-  auto wrap = [](auto result) -> wire::Result<QmPayload> {
-    if (!result.ok()) return result.error();
-    return QmPayload(std::move(*result));
-  };
+// Decodes a body of type `type` straight into `slot`.
+template <typename T, typename... Args>
+wire::Error DecodeAs(QmPayload* slot, wire::Reader& body, Args&... args) {
+  wire::Result<T> r = T::Decode(body, args...);
+  if (!r.ok()) return r.error();
+  slot->body.template emplace<T>(*r);
+  return wire::Ok();
+}
+
+wire::Error DecodeBody(PayloadType type, wire::Reader& body, SaPools& pools,
+                       size_t start, QmPayload* slot) {
   switch (type) {
     case PayloadType::kSa:
-      return wrap(SaPayload::Decode(body, pools));
+      return DecodeAs<SaPayload>(slot, body, pools);
     case PayloadType::kKe:
-      return wrap(KePayload::Decode(body));
+      return DecodeAs<KePayload>(slot, body);
     case PayloadType::kId:
-      return wrap(IdPayload::Decode(body));
+      return DecodeAs<IdPayload>(slot, body);
     case PayloadType::kNonce:
-      return wrap(NoncePayload::Decode(body));
+      return DecodeAs<NoncePayload>(slot, body);
     case PayloadType::kNotify:
-      return wrap(NotifyPayload::Decode(body));
+      return DecodeAs<NotifyPayload>(slot, body);
     case PayloadType::kDelete:
-      return wrap(DeletePayload::Decode(body));
+      return DecodeAs<DeletePayload>(slot, body);
     default:
       return Fail(ErrorCode::kIsakmpUnknownPayload, start);
   }
@@ -70,11 +75,9 @@ wire::Error ParseQmChain(PayloadType first, absl::Span<const uint8_t> bytes,
              .ok()) {
       return Fail(ErrorCode::kIsakmpTruncated, start);
     }
-    wire::Result<QmPayload> payload = DecodeBody(next, body, out->pools, start);
-    if (!payload.ok()) return payload.error();
-    if (!out->payloads.push_back(*payload)) {
-      return Fail(ErrorCode::kIsakmpTooManyPayloads, start);
-    }
+    QmPayload* slot = out->payloads.emplace_back();
+    if (slot == nullptr) return Fail(ErrorCode::kIsakmpTooManyPayloads, start);
+    KINK_WIRE_RETURN_IF_ERROR(DecodeBody(next, body, out->pools, start, slot));
     next = static_cast<PayloadType>(np);
   }
   if (!area.empty()) return Fail(ErrorCode::kTrailingData, area.offset());
