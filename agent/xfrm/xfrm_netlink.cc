@@ -5,8 +5,8 @@
 
 #include <utility>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "agent/xfrm/xfrm_batch.h"
 #include "agent/xfrm/xfrm_errors.h"
 #include "agent/xfrm/xfrm_messages.h"
 #include "agent/xfrm/xfrm_validate.h"
@@ -25,15 +25,6 @@ std::string Describe(const SaId& id) {
 std::string Describe(const PolicyId& id) {
   return absl::StrCat("policy ", id.ToString());
 }
-
-// One request of a batch: which item it belongs to and how to undo it.
-struct Part {
-  size_t item;
-  XfrmOp op;
-  std::string what;
-  std::optional<SaId> added_sa;          // install parts: undo by delete
-  std::optional<PolicyId> added_policy;  //
-};
 
 }  // namespace
 
@@ -242,120 +233,30 @@ absl::Status NetlinkXfrmBackend::RemoveOwned() {
 
 std::vector<absl::Status> NetlinkXfrmBackend::ApplyBatch(
     absl::Span<const BatchItem> items) {
-  std::vector<absl::Status> results(items.size());
-  std::vector<WireMessage> msgs;
-  std::vector<Part> parts;
-
   // Removals may only touch owned state: learn it once for the batch.
-  std::optional<absl::flat_hash_set<SaId>> owned_sas;
-  std::optional<absl::flat_hash_set<PolicyId>> owned_policies;
-  auto load_owned = [&]() -> absl::Status {
-    if (owned_sas) return absl::OkStatus();
-    KINK_ASSIGN_OR_RETURN(OwnedState state, ListOwned());
-    owned_sas.emplace();
-    owned_policies.emplace();
-    for (const SaInfo& sa : state.sas) owned_sas->insert(sa.id);
-    for (const PolicyConfig& p : state.policies) owned_policies->insert(p.id());
-    return absl::OkStatus();
-  };
-
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (const auto* install = std::get_if<InstallItem>(&items[i])) {
-      absl::Status valid;
-      for (const SaConfig& sa : install->sas) {
-        if (valid.ok()) valid = ValidateSaConfig(sa, options_.ownership);
+  absl::StatusOr<OwnedIds> owned = OwnedIds();
+  if (BatchPlan::HasRemovals(items)) {
+    absl::StatusOr<OwnedState> state = ListOwned();
+    if (state.ok()) {
+      for (const SaInfo& sa : state->sas) owned->sas.insert(sa.id);
+      for (const PolicyConfig& p : state->policies) {
+        owned->policies.insert(p.id());
       }
-      for (const PolicyConfig& p : install->policies) {
-        if (valid.ok()) valid = ValidatePolicy(p, options_.ownership);
-      }
-      if (!valid.ok()) {
-        results[i] = valid;
-        continue;
-      }
-      // SAs first: a policy never points at a missing SA.
-      for (const SaConfig& sa : install->sas) {
-        msgs.push_back(BuildNewSa(sa, /*update=*/false));
-        parts.push_back({i, XfrmOp::kAddSa, Describe(sa.id), sa.id, {}});
-      }
-      for (const PolicyConfig& p : install->policies) {
-        msgs.push_back(BuildNewPolicy(p));
-        parts.push_back({i, XfrmOp::kOther, Describe(p.id()), {}, p.id()});
-      }
-      continue;
-    }
-    const auto& remove = std::get<RemoveItem>(items[i]);
-    if (absl::Status s = load_owned(); !s.ok()) {
-      results[i] = s;
-      continue;
-    }
-    for (const SaId& id : remove.sas) {
-      if (absl::Status s = ValidateSaId(id); !s.ok()) {
-        if (results[i].ok()) results[i] = s;
-      } else if (!owned_sas->contains(id)) {
-        if (results[i].ok()) {
-          results[i] = absl::NotFoundError(
-              absl::StrCat(Describe(id), " not found among ours"));
-        }
-      } else {
-        msgs.push_back(BuildSaId(XFRM_MSG_DELSA, id));
-        parts.push_back({i, XfrmOp::kOther, Describe(id), {}, {}});
-      }
-    }
-    for (const PolicyId& id : remove.policies) {
-      if (absl::Status s = ValidatePolicyId(id); !s.ok()) {
-        if (results[i].ok()) results[i] = s;
-      } else if (!owned_policies->contains(id)) {
-        if (results[i].ok()) {
-          results[i] = absl::NotFoundError(
-              absl::StrCat(Describe(id), " not found among ours"));
-        }
-      } else {
-        msgs.push_back(BuildDelPolicy(id));
-        parts.push_back({i, XfrmOp::kOther, Describe(id), {}, {}});
-      }
-    }
-  }
-
-  absl::StatusOr<std::vector<KernelAck>> acks = requests_->Transact(msgs);
-  if (!acks.ok()) {
-    // The socket failed mid-batch: we cannot know what went in.
-    for (size_t i = 0; i < items.size(); ++i) {
-      if (results[i].ok()) results[i] = acks.status();
-    }
-    return results;
-  }
-  for (size_t k = 0; k < parts.size(); ++k) {
-    absl::Status s = AckToStatus((*acks)[k], parts[k].op, parts[k].what);
-    if (!s.ok() && results[parts[k].item].ok()) results[parts[k].item] = s;
-  }
-
-  // Undo the parts of failed install items that did go in.
-  std::vector<WireMessage> undo;
-  std::vector<size_t> undo_item;
-  for (size_t k = 0; k < parts.size(); ++k) {
-    const Part& p = parts[k];
-    if (results[p.item].ok() || (*acks)[k].error != 0) continue;
-    if (p.added_sa) {
-      undo.push_back(BuildSaId(XFRM_MSG_DELSA, *p.added_sa));
-    } else if (p.added_policy) {
-      undo.push_back(BuildDelPolicy(*p.added_policy));
     } else {
-      continue;  // removals cannot be undone (the keys are gone)
-    }
-    undo_item.push_back(p.item);
-  }
-  if (!undo.empty()) {
-    absl::StatusOr<std::vector<KernelAck>> undone = requests_->Transact(undo);
-    for (size_t k = 0; k < undo.size(); ++k) {
-      if (!undone.ok() || (*undone)[k].error != 0) {
-        results[undo_item[k]] = absl::DataLossError(absl::StrCat(
-            results[undo_item[k]].message(),
-            "; rolling back the item's other parts failed too, so some "
-            "remain installed"));
-      }
+      owned = state.status();
     }
   }
-  return results;
+  BatchPlan plan(items, options_.ownership, owned);
+  std::vector<WireMessage> requests = plan.TakeRequests();
+  absl::StatusOr<std::vector<KernelAck>> acks = requests_->Transact(requests);
+  if (!acks.ok()) {
+    plan.OnTransportError(acks.status());
+    return plan.TakeResults();
+  }
+  plan.OnAcks(*acks);
+  std::vector<WireMessage> undo = plan.TakeRollback();
+  if (!undo.empty()) plan.OnRollbackAcks(requests_->Transact(undo));
+  return plan.TakeResults();
 }
 
 std::optional<XfrmEvent> NetlinkXfrmBackend::NextEvent() {
