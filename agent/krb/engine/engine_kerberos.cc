@@ -20,9 +20,7 @@ class SessionCryptoAdapter final : public engine::SessionCrypto {
   explicit SessionCryptoAdapter(KinkCrypto crypto)
       : crypto_(std::move(crypto)) {}
 
-  size_t checksum_length() const override {
-    return crypto_.checksum_length();
-  }
+  size_t checksum_length() const override { return crypto_.checksum_length(); }
   absl::StatusOr<std::vector<uint8_t>> MakeChecksum(
       absl::Span<const uint8_t> covered) const override {
     return crypto_.MakeChecksum(AsStd(covered));
@@ -40,19 +38,16 @@ class SessionCryptoAdapter final : public engine::SessionCrypto {
       absl::Span<const uint8_t> ciphertext) const override {
     return crypto_.Decrypt(AsStd(ciphertext));
   }
-  absl::StatusOr<xfrm::SecretKey> Keymat(uint8_t protocol, uint32_t spi,
-                                         absl::Span<const uint8_t> ni,
-                                         absl::Span<const uint8_t> nr,
-                                         size_t length) const override {
+  absl::StatusOr<SecretBytes> Keymat(uint8_t protocol, uint32_t spi,
+                                     absl::Span<const uint8_t> ni,
+                                     absl::Span<const uint8_t> nr,
+                                     size_t length) const override {
     KeymatInput input;
     input.protocol = protocol;
     input.spi = spi;
     input.ni = AsStd(ni);
     input.nr = AsStd(nr);
-    absl::StatusOr<SecretBytes> keymat = crypto_.Keymat(input, length);
-    if (!keymat.ok()) return keymat.status();
-    return xfrm::SecretKey(
-        absl::MakeConstSpan(keymat->data(), keymat->size()));
+    return crypto_.Keymat(input, length);
   }
 
  private:
@@ -61,8 +56,9 @@ class SessionCryptoAdapter final : public engine::SessionCrypto {
 
 class PendingAdapter final : public engine::PendingApReq {
  public:
-  explicit PendingAdapter(PendingApReq pending) : pending(std::move(pending)) {}
-  PendingApReq pending;
+  explicit PendingAdapter(krb::PendingApReq pending)
+      : pending(std::move(pending)) {}
+  krb::PendingApReq pending;
 };
 
 class EngineKerberosImpl final : public engine::Kerberos {
@@ -121,8 +117,8 @@ class EngineKerberosImpl final : public engine::Kerberos {
     message.error_code = ProtocolErrorFor(failure);
     message.server_time = absl::Now();
     message.server = options_.local_principal;
-    message.text = std::string(ToString(
-        GetKrbErrorKind(failure).value_or(KrbErrorKind::kOther)));
+    message.text = std::string(
+        ToString(GetKrbErrorKind(failure).value_or(KrbErrorKind::kOther)));
     absl::StatusOr<std::vector<uint8_t>> der = EncodeKrbError(*ctx_, message);
     if (der.ok()) reply.krb_error = *std::move(der);
     return reply;

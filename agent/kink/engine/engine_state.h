@@ -1,0 +1,201 @@
+// Engine internals shared by its .cc files (not part of the API).
+#ifndef KINK_AGENT_KINK_ENGINE_ENGINE_STATE_H_
+#define KINK_AGENT_KINK_ENGINE_ENGINE_STATE_H_
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "agent/kink/engine/engine.h"
+#include "agent/kink/engine/suites.h"
+#include "agent/kink/isakmp/sa.h"
+#include "agent/kink/wire/constants.h"
+#include "agent/kink/wire/message.h"
+
+namespace kink::engine {
+
+// An installed pair: our inbound SA (SPI chosen here) and outbound SA (SPI
+// chosen by the peer).
+struct SaPair {
+  uint32_t inbound_spi = 0;
+  uint32_t outbound_spi = 0;
+  EspSuite suite;
+  bool initiated_here = false;
+  bool rekeying = false;          // a replacement is negotiated
+  std::optional<Time> delete_at;  // rekeyed: DELETE when due
+};
+
+// A deferred kernel deletion (inbound SA kept for a grace period).
+struct PendingSaDeletion {
+  Time due;
+  xfrm::SaId id;
+};
+
+struct PeerState {
+  PeerConfig config;
+  uint32_t reqid = 0;
+  std::vector<EspSuite> suites;  // config.esp_suites resolved
+  std::shared_ptr<const Ticket> ticket;
+  std::optional<uint64_t> ticket_request;  // outstanding FetchTicket
+  uint32_t epoch = 0;                      // last seen; 0 = unknown
+  std::vector<SaPair> pairs;
+  std::optional<uint32_t> create_xid;  // our CREATE in flight
+  std::optional<uint32_t> status_xid;  // our DPD probe in flight
+  std::optional<Time> next_create;     // when to (re)try a CREATE
+  Time last_heard;                     // last authenticated message
+};
+
+enum class TxKind { kCreate, kDelete, kStatus };
+
+// One attempt (transmission) of an initiator transaction: each carries a
+// fresh AP-REQ, so the REPLY may answer any of them.
+struct Attempt {
+  std::unique_ptr<PendingApReq> pending;
+  std::unique_ptr<SessionCrypto> crypto;
+};
+
+struct InitiatorTx {
+  TxKind kind = TxKind::kCreate;
+  uint32_t xid = 0;
+  std::string peer;
+  // Self-contained, so a DELETE can finish after its peer was removed.
+  Endpoint to;
+  std::shared_ptr<const Ticket> ticket;
+  uint32_t max_tries = 0;
+  uint32_t tries = 0;
+  Time next_send;
+  std::vector<Attempt> attempts;
+  // Encrypted content, sent unchanged in every attempt (empty: none).
+  std::vector<uint8_t> qm_bytes;
+  wire::isakmp::PayloadType qm_first = wire::isakmp::PayloadType::kNone;
+  // CREATE.
+  std::unique_ptr<isakmp::SaBuilder> offer;
+  std::vector<EspSuite> suites;  // offered, in transform order
+  std::vector<uint8_t> ni;
+  uint32_t inbound_spi = 0;
+  bool rekey = false;
+  // CREATE after the REPLY: kept to answer duplicate REPLYs with an ACK.
+  bool completed = false;
+  Time forget_at;
+  // DELETE: the pair being deleted.
+  uint32_t delete_inbound_spi = 0;
+};
+
+// A REPLY the responder keeps for retransmitted requests, and for the
+// 3-way CREATE the outbound SA it installs when the ACK arrives.
+struct CachedReply {
+  std::vector<uint8_t> bytes;
+  Endpoint to;
+  Time expires;
+  // 3-way CREATE waiting for the ACK.
+  bool awaiting_ack = false;
+  uint32_t reply_tries = 0;
+  Time next_resend;
+  std::optional<xfrm::SaConfig> pending_outbound;
+  SaPair pending_pair;
+};
+
+// messages.cc: building and opening protected messages.
+struct ProtectedContent {
+  // Payloads to put inside KINK_ENCRYPT (empty: no ENCRYPT payload).
+  std::vector<wire::Payload> inner;
+};
+absl::StatusOr<std::vector<uint8_t>> BuildProtected(
+    wire::MessageType type, uint32_t xid, bool ack_req,
+    const wire::Payload& auth, const ProtectedContent& content,
+    const SessionCrypto& crypto);
+std::vector<uint8_t> BuildUnprotected(wire::MessageType type, uint32_t xid,
+                                      const wire::Payload& payload);
+
+// A verified message's decrypted content. Views point into `plaintext`.
+struct OpenedContent {
+  std::vector<uint8_t> plaintext;
+  std::optional<wire::EncryptedContent> inner;
+  OpenedContent() = default;
+  OpenedContent(const OpenedContent&) = delete;
+  OpenedContent& operator=(const OpenedContent&) = delete;
+};
+// Verifies the checksum and decrypts KINK_ENCRYPT (if present) into `out`.
+absl::Status OpenProtected(const wire::Message& message,
+                           const SessionCrypto& crypto, OpenedContent& out);
+
+struct Engine::State {
+  EngineConfig config;
+  Kerberos* kerberos = nullptr;
+  xfrm::XfrmBackend* xfrm = nullptr;
+  Rng* rng = nullptr;
+
+  std::map<std::string, PeerState> peers;  // by principal
+  std::map<uint32_t, InitiatorTx> txs;     // by XID
+  std::map<std::pair<std::string, uint32_t>, CachedReply> replies;
+  std::vector<PendingSaDeletion> deletions;
+  absl::flat_hash_map<uint64_t, std::string> ticket_requests;  // id -> peer
+  uint64_t next_ticket_request = 1;
+  uint32_t next_xid = 0;
+  uint32_t next_reqid = 0;
+  // Per-source budget of unauthenticated error replies, per second.
+  std::map<std::vector<uint8_t>, std::pair<int64_t, uint32_t>> error_budget;
+
+  std::deque<Action> actions;
+  EngineStats stats;
+
+  // engine.cc
+  void Emit(EventKind kind, const std::string& peer, const SaPair* pair,
+            std::string detail);
+  void Send(const Endpoint& to, std::vector<uint8_t> bytes);
+  uint32_t AllocateXid();
+  Duration Backoff(uint32_t tries);
+  PeerState* FindPeer(const std::string& principal);
+  void CheckEpoch(PeerState& peer, uint32_t epoch, Time now);
+  void FlushPeer(PeerState& peer, Time now);
+  void ScheduleDeletion(const xfrm::SaId& id, Time due);
+  xfrm::SaConfig MakeSa(const PeerState& peer, bool inbound, uint32_t spi,
+                        const EspSuite& suite, xfrm::Transform transform) const;
+  xfrm::SaId InboundId(uint32_t spi) const;
+  xfrm::SaId OutboundId(const PeerState& peer, uint32_t spi) const;
+  absl::Status InstallPolicies(const PeerState& peer);
+  void RemovePolicies(const PeerState& peer);
+  bool AllowErrorReply(const Endpoint& to, Time now);
+
+  // initiator.cc
+  void StartCreate(PeerState& peer, Time now, bool rekey);
+  void StartDelete(PeerState& peer, const SaPair& pair, Time now);
+  void StartStatus(PeerState& peer, Time now);
+  // DELETE for our inbound SPI; false if it could not be sent.
+  bool SendDelete(const std::string& principal, const Endpoint& to,
+                  std::shared_ptr<const Ticket> ticket, uint32_t inbound_spi,
+                  Time now);
+  absl::Status SendAttempt(InitiatorTx& tx, Time now);
+  void SendAck(InitiatorTx& tx, Time now);
+  void RequestTicket(PeerState& peer);
+  void OnCreateReply(InitiatorTx& tx, PeerState& peer,
+                     const wire::Message& message, const OpenedContent& opened,
+                     const SessionCrypto& crypto, Time now);
+  void OnReply(const Endpoint& from, const wire::Message& message, Time now);
+  void FailTx(InitiatorTx& tx, const std::string& detail, Time now);
+  void OnTxExhausted(InitiatorTx& tx, Time now);
+
+  // responder.cc
+  void OnCommand(const Endpoint& from, const wire::Message& message, Time now);
+  struct Request;  // one authenticated command being answered
+  void RespondCreate(Request& request, PeerState& peer, Time now);
+  void RespondDelete(Request& request, PeerState& peer, Time now);
+  void Reply(Request& request, const ProtectedContent& content, bool ack_req,
+             Time now, CachedReply extra = {});
+  void HandleAck(CachedReply& cached, const std::string& principal, Time now);
+  void SendUnauthenticatedError(const Endpoint& to, uint32_t xid,
+                                wire::KinkErrorCode code, Time now);
+
+  // timers.cc
+  std::optional<Time> NextTimer() const;
+  void OnTimer(Time now);
+};
+
+}  // namespace kink::engine
+
+#endif  // KINK_AGENT_KINK_ENGINE_ENGINE_STATE_H_

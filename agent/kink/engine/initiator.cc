@@ -1,0 +1,470 @@
+// Initiator side of CREATE, DELETE and STATUS (RFC 4430 sections 3.1-3.4;
+// kink-protocol.md 5.4, 6.2-6.4, 6.6).
+#include "absl/strings/str_cat.h"
+#include "agent/kink/engine/engine_state.h"
+#include "agent/kink/isakmp/nonce_ke.h"
+#include "agent/kink/isakmp/notify_delete.h"
+#include "agent/kink/isakmp/proposal_match.h"
+#include "agent/kink/isakmp/qm_chain.h"
+
+namespace kink::engine {
+namespace {
+
+namespace wi = wire::isakmp;
+
+wire::MessageType MessageTypeOf(TxKind kind) {
+  switch (kind) {
+    case TxKind::kCreate:
+      return wire::MessageType::kCreate;
+    case TxKind::kDelete:
+      return wire::MessageType::kDelete;
+    case TxKind::kStatus:
+      return wire::MessageType::kStatus;
+  }
+  return wire::MessageType::kReserved;
+}
+
+std::string_view KindName(TxKind kind) {
+  switch (kind) {
+    case TxKind::kCreate:
+      return "CREATE";
+    case TxKind::kDelete:
+      return "DELETE";
+    case TxKind::kStatus:
+      return "STATUS";
+  }
+  return "?";
+}
+
+}  // namespace
+
+void Engine::State::RequestTicket(PeerState& peer) {
+  if (peer.ticket_request.has_value()) return;
+  uint64_t id = next_ticket_request++;
+  peer.ticket_request = id;
+  ticket_requests[id] = peer.config.principal;
+  actions.push_back(FetchTicket{id, peer.config.principal});
+}
+
+absl::Status Engine::State::SendAttempt(InitiatorTx& tx, Time now) {
+  absl::StatusOr<BuiltApReq> built = kerberos->BuildApReq(*tx.ticket);
+  if (!built.ok()) return built.status();
+  ProtectedContent content;
+  if (!tx.qm_bytes.empty()) {
+    content.inner.push_back(
+        wire::IsakmpPayload{tx.qm_first, wire::kQmVersion, tx.qm_bytes});
+  }
+  absl::StatusOr<std::vector<uint8_t>> bytes = BuildProtected(
+      MessageTypeOf(tx.kind), tx.xid, /*ack_req=*/false,
+      wire::ApReqPayload{config.epoch, built->ap_req}, content, *built->crypto);
+  if (!bytes.ok()) return bytes.status();
+  tx.attempts.push_back({std::move(built->pending), std::move(built->crypto)});
+  if (++tx.tries > 1) ++stats.retransmissions;
+  tx.next_send = now + Backoff(tx.tries);
+  Send(tx.to, *std::move(bytes));
+  return absl::OkStatus();
+}
+
+void Engine::State::SendAck(InitiatorTx& tx, Time now) {
+  (void)now;
+  absl::StatusOr<BuiltApReq> built = kerberos->BuildApReq(*tx.ticket);
+  if (!built.ok()) return;  // the responder resends its REPLY; we retry then
+  absl::StatusOr<std::vector<uint8_t>> bytes =
+      BuildProtected(wire::MessageType::kAck, tx.xid, false,
+                     wire::ApReqPayload{config.epoch, built->ap_req},
+                     ProtectedContent{}, *built->crypto);
+  if (bytes.ok()) Send(tx.to, *std::move(bytes));
+}
+
+void Engine::State::StartCreate(PeerState& peer, Time now, bool rekey) {
+  peer.next_create.reset();
+  if (peer.create_xid.has_value()) return;
+  if (!rekey && !peer.pairs.empty()) return;  // already keyed
+  if (peer.ticket == nullptr) {
+    RequestTicket(peer);  // OnTicket schedules the CREATE
+    return;
+  }
+  xfrm::SpiRequest spi_request;
+  spi_request.src = peer.config.endpoint.address;
+  spi_request.dst = config.local.address;
+  spi_request.proto = xfrm::IpsecProtocol::kEsp;
+  spi_request.reqid = peer.reqid;
+  absl::StatusOr<uint32_t> spi = xfrm->AllocateSpi(spi_request);
+  if (!spi.ok()) {
+    ++stats.creates_failed;
+    Emit(EventKind::kExchangeFailed, peer.config.principal, nullptr,
+         absl::StrCat("cannot allocate SPI: ", spi.status().message()));
+    peer.next_create = now + config.create_retry;
+    return;
+  }
+
+  InitiatorTx tx;
+  tx.kind = TxKind::kCreate;
+  tx.xid = AllocateXid();
+  tx.peer = peer.config.principal;
+  tx.to = peer.config.endpoint;
+  tx.ticket = peer.ticket;
+  tx.max_tries = config.retransmit.max_tries;
+  tx.inbound_spi = *spi;
+  tx.rekey = rekey;
+  tx.suites = peer.suites;
+  tx.ni.resize(config.nonce_size);
+  rng->Fill(absl::MakeSpan(tx.ni));
+  tx.offer = std::make_unique<isakmp::SaBuilder>();
+  tx.offer->AddProposal(1, wi::ProtocolId::kEsp, isakmp::Spi::FromU32(*spi));
+  for (size_t i = 0; i < tx.suites.size(); ++i) {
+    isakmp::TransformAttributes attributes;
+    attributes.life_seconds = peer.config.hard_lifetime.count();
+    attributes.encapsulation_mode = wi::kEncapsulationTransport;
+    attributes.key_length = tx.suites[i].key_length_bits;
+    attributes.auth_algorithm = tx.suites[i].auth_algorithm;
+    tx.offer->AddTransform(static_cast<uint8_t>(i + 1),
+                           tx.suites[i].transform_id, attributes);
+  }
+  std::vector<isakmp::QmPayload> qm = {tx.offer->sa(),
+                                       isakmp::NoncePayload{tx.ni}};
+  tx.qm_bytes = isakmp::EncodeQmChain(qm);
+  tx.qm_first = isakmp::FirstQmType(qm);
+
+  uint32_t xid = tx.xid;
+  InitiatorTx& stored = txs.emplace(xid, std::move(tx)).first->second;
+  peer.create_xid = xid;
+  if (absl::Status sent = SendAttempt(stored, now); !sent.ok()) {
+    peer.ticket.reset();  // expired or unusable: fetch a new one next time
+    FailTx(stored, absl::StrCat("cannot build AP-REQ: ", sent.message()), now);
+    return;
+  }
+  // Optimistic pre-install (kink-protocol.md 5.4): key our inbound SA for
+  // the first transform now, so traffic can flow as soon as the peer has
+  // installed its outbound SA.
+  const SessionCrypto& crypto = *stored.attempts.front().crypto;
+  const EspSuite& first = stored.suites.front();
+  absl::StatusOr<SecretBytes> keymat =
+      crypto.Keymat(3, stored.inbound_spi, stored.ni, {}, first.keymat_bytes());
+  absl::Status installed = keymat.status();
+  if (installed.ok()) {
+    absl::StatusOr<xfrm::Transform> transform = KernelTransform(first, *keymat);
+    installed = transform.status();
+    if (installed.ok()) {
+      installed = xfrm->UpdateSa(
+          MakeSa(peer, true, stored.inbound_spi, first, *std::move(transform)));
+    }
+  }
+  if (!installed.ok()) {
+    FailTx(stored,
+           absl::StrCat("cannot install inbound SA: ", installed.message()),
+           now);
+  }
+}
+
+void Engine::State::StartDelete(PeerState& peer, const SaPair& pair, Time now) {
+  // Outbound goes at once; inbound after the peer answers plus a grace
+  // period, so packets already in flight still decrypt.
+  xfrm->DeleteSa(OutboundId(peer, pair.outbound_spi)).IgnoreError();
+  for (auto it = peer.pairs.begin(); it != peer.pairs.end(); ++it) {
+    if (it->inbound_spi == pair.inbound_spi) {
+      peer.pairs.erase(it);
+      break;
+    }
+  }
+  ++stats.sa_pairs_deleted;
+  Emit(EventKind::kSaPairDeleted, peer.config.principal, &pair, "deleted here");
+  if (peer.ticket == nullptr) {
+    // Without a ticket we cannot tell the peer; its copies age out.
+    ScheduleDeletion(InboundId(pair.inbound_spi), now + config.delete_grace);
+    RequestTicket(peer);
+    return;
+  }
+  if (!SendDelete(peer.config.principal, peer.config.endpoint, peer.ticket,
+                  pair.inbound_spi, now)) {
+    ScheduleDeletion(InboundId(pair.inbound_spi), now + config.delete_grace);
+  }
+}
+
+bool Engine::State::SendDelete(const std::string& principal, const Endpoint& to,
+                               std::shared_ptr<const Ticket> ticket,
+                               uint32_t inbound_spi, Time now) {
+  InitiatorTx tx;
+  tx.kind = TxKind::kDelete;
+  tx.xid = AllocateXid();
+  tx.peer = principal;
+  tx.to = to;
+  tx.ticket = std::move(ticket);
+  tx.max_tries = config.retransmit.max_tries;
+  tx.delete_inbound_spi = inbound_spi;
+  std::vector<uint8_t> spis = isakmp::PackSpis({inbound_spi});
+  isakmp::DeletePayload del;
+  del.protocol = wi::ProtocolId::kEsp;
+  del.spis = spis;
+  std::vector<isakmp::QmPayload> qm = {del};
+  tx.qm_bytes = isakmp::EncodeQmChain(qm);
+  tx.qm_first = isakmp::FirstQmType(qm);
+  uint32_t xid = tx.xid;
+  InitiatorTx& stored = txs.emplace(xid, std::move(tx)).first->second;
+  if (SendAttempt(stored, now).ok()) return true;
+  txs.erase(xid);
+  return false;
+}
+
+void Engine::State::StartStatus(PeerState& peer, Time now) {
+  if (peer.ticket == nullptr) {
+    RequestTicket(peer);
+    return;
+  }
+  InitiatorTx tx;
+  tx.kind = TxKind::kStatus;
+  tx.xid = AllocateXid();
+  tx.peer = peer.config.principal;
+  tx.to = peer.config.endpoint;
+  tx.ticket = peer.ticket;
+  tx.max_tries = std::max<uint32_t>(1, peer.config.dpd_max_tries);
+  uint32_t xid = tx.xid;
+  InitiatorTx& stored = txs.emplace(xid, std::move(tx)).first->second;
+  peer.status_xid = xid;
+  if (!SendAttempt(stored, now).ok()) {
+    peer.ticket.reset();
+    peer.status_xid.reset();
+    txs.erase(xid);
+  }
+}
+
+void Engine::State::FailTx(InitiatorTx& tx, const std::string& detail,
+                           Time now) {
+  PeerState* peer = FindPeer(tx.peer);
+  if (tx.kind == TxKind::kCreate) {
+    // Nothing half installed: the larval or pre-keyed inbound SA goes.
+    xfrm->DeleteSa(InboundId(tx.inbound_spi)).IgnoreError();
+    ++stats.creates_failed;
+    if (peer != nullptr && peer->create_xid == tx.xid) {
+      peer->create_xid.reset();
+      if (peer->config.initiator) peer->next_create = now + config.create_retry;
+      for (SaPair& pair : peer->pairs) pair.rekeying = false;
+    }
+  }
+  if (tx.kind == TxKind::kStatus && peer != nullptr) peer->status_xid.reset();
+  Emit(EventKind::kExchangeFailed, tx.peer, nullptr,
+       absl::StrCat(std::string(KindName(tx.kind)), " failed: ", detail));
+  txs.erase(tx.xid);
+}
+
+void Engine::State::OnTxExhausted(InitiatorTx& tx, Time now) {
+  std::string detail = absl::StrCat("no authenticated answer after ", tx.tries,
+                                    " transmissions");
+  PeerState* peer = FindPeer(tx.peer);
+  switch (tx.kind) {
+    case TxKind::kCreate: {
+      // The peer may have installed the pair and only its REPLYs were lost:
+      // ask it to drop what it keyed for our SPI, so no orphan stays there.
+      uint32_t spi = tx.inbound_spi;
+      Endpoint to = tx.to;
+      std::shared_ptr<const Ticket> ticket = tx.ticket;
+      std::string principal = tx.peer;
+      FailTx(tx, detail, now);
+      SendDelete(principal, to, ticket, spi, now);
+      return;
+    }
+    case TxKind::kDelete:
+      // The peer is gone or unreachable: drop our inbound half too.
+      xfrm->DeleteSa(InboundId(tx.delete_inbound_spi)).IgnoreError();
+      txs.erase(tx.xid);
+      return;
+    case TxKind::kStatus:
+      txs.erase(tx.xid);
+      if (peer == nullptr) return;
+      peer->status_xid.reset();
+      // Tell the peer anyway, in case only our probes were lost, so it does
+      // not keep halves we no longer have; then drop everything here.
+      for (const SaPair& pair : peer->pairs) {
+        SendDelete(peer->config.principal, peer->config.endpoint, peer->ticket,
+                   pair.inbound_spi, now);
+      }
+      FlushPeer(*peer, now);
+      Emit(EventKind::kPeerDead, peer->config.principal, nullptr, detail);
+      if (peer->config.initiator) peer->next_create = now + config.create_retry;
+      return;
+  }
+}
+
+void Engine::State::OnReply(const Endpoint& from, const wire::Message& message,
+                            Time now) {
+  auto it = txs.find(message.header.xid);
+  if (it == txs.end() || it->second.to.address != from.address) {
+    ++stats.dropped_unsolicited;
+    return;
+  }
+  InitiatorTx& tx = it->second;
+  const wire::ApRepPayload* ap_rep = message.Find<wire::ApRepPayload>();
+  if (ap_rep == nullptr) {
+    // Unauthenticated errors are never acted on (anyone could forge them):
+    // keep retransmitting until the budget runs out.
+    ++stats.dropped_unauthenticated;
+    return;
+  }
+  const SessionCrypto* crypto = nullptr;
+  for (auto a = tx.attempts.rbegin(); a != tx.attempts.rend(); ++a) {
+    if (kerberos->VerifyApRep(*a->pending, ap_rep->ap_rep).ok()) {
+      crypto = a->crypto.get();
+      break;
+    }
+  }
+  OpenedContent opened;
+  if (crypto == nullptr || !OpenProtected(message, *crypto, opened).ok()) {
+    ++stats.dropped_unauthenticated;
+    return;
+  }
+  uint32_t xid = tx.xid;
+  PeerState* peer = FindPeer(tx.peer);
+  if (peer != nullptr) {
+    peer->last_heard = now;
+    CheckEpoch(*peer, ap_rep->epoch, now);
+  }
+  it = txs.find(xid);  // the epoch check may have ended the transaction
+  if (it == txs.end()) return;
+  if (tx.completed) {
+    // A duplicate REPLY to a finished 3-way CREATE: our ACK was lost.
+    if (message.header.ack_req) SendAck(tx, now);
+    return;
+  }
+  switch (tx.kind) {
+    case TxKind::kStatus:
+      if (peer != nullptr) peer->status_xid.reset();
+      txs.erase(it);
+      return;
+    case TxKind::kDelete:
+      ScheduleDeletion(InboundId(tx.delete_inbound_spi),
+                       now + config.delete_grace);
+      txs.erase(it);
+      return;
+    case TxKind::kCreate:
+      if (peer == nullptr) {  // removed meanwhile
+        FailTx(tx, "peer removed", now);
+        return;
+      }
+      OnCreateReply(tx, *peer, message, opened, *crypto, now);
+      return;
+  }
+}
+
+void Engine::State::OnCreateReply(InitiatorTx& tx, PeerState& peer,
+                                  const wire::Message& message,
+                                  const OpenedContent& opened,
+                                  const SessionCrypto& crypto, Time now) {
+  const wire::EncryptedContent* inner =
+      opened.inner.has_value() ? &*opened.inner : nullptr;
+  if (inner != nullptr) {
+    if (const auto* error = inner->Find<wire::ErrorPayload>();
+        error != nullptr && error->error_code != 0) {
+      FailTx(tx, absl::StrCat("peer answered KINK_ERROR ", error->error_code),
+             now);
+      return;
+    }
+    if (const auto* krb = inner->Find<wire::KrbErrorPayload>()) {
+      std::optional<int32_t> code = kerberos->KrbErrorCode(krb->krb_error);
+      peer.ticket.reset();  // skew or expiry: a fresh ticket helps
+      FailTx(tx,
+             absl::StrCat("peer answered KRB_ERROR ",
+                          code.has_value() ? *code : -1),
+             now);
+      return;
+    }
+  }
+  const wire::IsakmpPayload* qm =
+      inner != nullptr ? inner->Find<wire::IsakmpPayload>() : nullptr;
+  if (qm == nullptr) {
+    FailTx(tx, "REPLY carries no ISAKMP payload", now);
+    return;
+  }
+  isakmp::QmChain chain;
+  if (wire::Error e =
+          isakmp::ParseQmChain(qm->inner_next_payload, qm->qm_payloads, &chain);
+      !e.ok()) {
+    FailTx(tx,
+           absl::StrCat("malformed ISAKMP in REPLY: ",
+                        std::string(wire::ToString(e.code))),
+           now);
+    return;
+  }
+  const isakmp::SaPayload* reply_sa = chain.Find<isakmp::SaPayload>();
+  if (reply_sa == nullptr) {
+    const auto* notify = chain.Find<isakmp::NotifyPayload>();
+    FailTx(tx,
+           notify != nullptr ? absl::StrCat("peer refused with ISAKMP notify ",
+                                            notify->notify_type)
+                             : std::string("REPLY carries no SA payload"),
+           now);
+    return;
+  }
+  wire::Result<isakmp::Selection> selection =
+      isakmp::ValidateReply(tx.offer->sa(), *reply_sa);
+  if (!selection.ok() || selection->protocols.size() != 1) {
+    FailTx(tx, "REPLY does not select one of our proposals", now);
+    return;
+  }
+  const isakmp::SelectedProtocol& esp = selection->protocols.front();
+  const EspSuite suite = tx.suites.at(esp.transform_index);
+  uint32_t outbound_spi = esp.peer_spi.ToU32();
+  if (outbound_spi == tx.inbound_spi) {
+    // Same SPI both ways means the same keys both ways (see responder.cc).
+    FailTx(tx, "peer chose our own SPI; refusing identical keys", now);
+    return;
+  }
+  std::vector<uint8_t> nr;
+  if (const auto* nonce = chain.Find<isakmp::NoncePayload>()) {
+    nr.assign(nonce->data.begin(), nonce->data.end());
+  }
+  bool optimistic = selection->optimistic && nr.empty();
+
+  auto keyed_sa = [&](bool inbound,
+                      uint32_t spi) -> absl::StatusOr<xfrm::SaConfig> {
+    absl::StatusOr<SecretBytes> keymat =
+        crypto.Keymat(3, spi, tx.ni, nr, suite.keymat_bytes());
+    if (!keymat.ok()) return keymat.status();
+    absl::StatusOr<xfrm::Transform> transform = KernelTransform(suite, *keymat);
+    if (!transform.ok()) return transform.status();
+    return MakeSa(peer, inbound, spi, suite, *std::move(transform));
+  };
+  absl::Status installed = absl::OkStatus();
+  if (!optimistic) {
+    // 3-way: the pre-keyed inbound SA used Ni only and maybe another suite.
+    absl::StatusOr<xfrm::SaConfig> inbound = keyed_sa(true, tx.inbound_spi);
+    installed = inbound.status();
+    if (installed.ok()) {
+      xfrm->DeleteSa(InboundId(tx.inbound_spi)).IgnoreError();
+      installed = xfrm->AddSa(*inbound);
+    }
+  }
+  if (installed.ok()) {
+    absl::StatusOr<xfrm::SaConfig> outbound = keyed_sa(false, outbound_spi);
+    installed = outbound.status();
+    if (installed.ok()) installed = xfrm->AddSa(*outbound);
+  }
+  if (!installed.ok()) {
+    xfrm->DeleteSa(OutboundId(peer, outbound_spi)).IgnoreError();
+    FailTx(tx, absl::StrCat("kernel refused SA: ", installed.message()), now);
+    return;
+  }
+  if (message.header.ack_req || !optimistic) SendAck(tx, now);
+
+  SaPair pair;
+  pair.inbound_spi = tx.inbound_spi;
+  pair.outbound_spi = outbound_spi;
+  pair.suite = suite;
+  pair.initiated_here = true;
+  if (tx.rekey) {
+    for (SaPair& old : peer.pairs) {
+      if (old.rekeying) old.delete_at = now + config.rekey_overlap;
+    }
+  }
+  peer.pairs.push_back(pair);
+  peer.create_xid.reset();
+  ++stats.creates_completed;
+  ++stats.sa_pairs_installed;
+  Emit(EventKind::kSaPairInstalled, peer.config.principal, &pair,
+       optimistic ? "2-way CREATE" : "3-way CREATE");
+  // Keep the transaction a while to re-ACK duplicate REPLYs.
+  tx.completed = true;
+  tx.forget_at = now + config.reply_cache_lifetime;
+  tx.qm_bytes.clear();
+}
+
+}  // namespace kink::engine

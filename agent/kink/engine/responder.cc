@@ -1,0 +1,417 @@
+// Responder side: CREATE, DELETE, STATUS and ACK from peers (RFC 4430
+// sections 3.1-3.4; kink-protocol.md 6.2-6.7).
+#include "absl/strings/str_cat.h"
+#include "agent/kink/engine/engine_state.h"
+#include "agent/kink/isakmp/nonce_ke.h"
+#include "agent/kink/isakmp/notify_delete.h"
+#include "agent/kink/isakmp/proposal_match.h"
+#include "agent/kink/isakmp/qm_chain.h"
+
+namespace kink::engine {
+namespace {
+
+namespace wi = wire::isakmp;
+
+// Private-use ISAKMP notify (RFC 2408 3.14.1: 8192-16383) sent to the loser
+// of two crossing CREATEs; it aborts its own and keeps the winner's pair.
+constexpr uint16_t kNotifyCreateCollision = 16000;
+
+ProtectedContent NotifyContent(uint16_t notify_type,
+                               std::vector<uint8_t>* storage) {
+  isakmp::NotifyPayload notify;
+  notify.protocol = wi::ProtocolId::kEsp;
+  notify.notify_type = notify_type;
+  std::vector<isakmp::QmPayload> qm = {notify};
+  *storage = isakmp::EncodeQmChain(qm);
+  ProtectedContent content;
+  content.inner.push_back(
+      wire::IsakmpPayload{isakmp::FirstQmType(qm), wire::kQmVersion, *storage});
+  return content;
+}
+
+ProtectedContent KinkErrorContent(wire::KinkErrorCode code) {
+  ProtectedContent content;
+  content.inner.push_back(wire::ErrorPayload{static_cast<uint32_t>(code)});
+  return content;
+}
+
+}  // namespace
+
+struct Engine::State::Request {
+  Endpoint reply_to;
+  uint32_t xid = 0;
+  std::string client;
+  AcceptedApReq accepted;
+  const wire::Message* message = nullptr;
+  OpenedContent* opened = nullptr;
+};
+
+void Engine::State::SendUnauthenticatedError(const Endpoint& to, uint32_t xid,
+                                             wire::KinkErrorCode code,
+                                             Time now) {
+  if (!AllowErrorReply(to, now)) return;
+  ++stats.error_replies_sent;
+  Send(to, BuildUnprotected(wire::MessageType::kReply, xid,
+                            wire::ErrorPayload{static_cast<uint32_t>(code)}));
+}
+
+void Engine::State::Reply(Request& request, const ProtectedContent& content,
+                          bool ack_req, Time now, CachedReply extra) {
+  absl::StatusOr<std::vector<uint8_t>> bytes =
+      BuildProtected(wire::MessageType::kReply, request.xid, ack_req,
+                     wire::ApRepPayload{config.epoch, request.accepted.ap_rep},
+                     content, *request.accepted.crypto);
+  if (!bytes.ok()) return;
+  CachedReply& cached = replies[{request.client, request.xid}] =
+      std::move(extra);
+  cached.bytes = *bytes;
+  cached.to = request.reply_to;
+  cached.expires = now + config.reply_cache_lifetime;
+  Send(request.reply_to, *std::move(bytes));
+}
+
+void Engine::State::OnCommand(const Endpoint& from,
+                              const wire::Message& message, Time now) {
+  const wire::ApReqPayload* ap_req = message.Find<wire::ApReqPayload>();
+  if (ap_req == nullptr) {
+    // Commands without AP-REQ are dropped silently: answering would make
+    // us a reflector for anyone who can send a datagram.
+    ++stats.dropped_unauthenticated;
+    return;
+  }
+  absl::StatusOr<AcceptedApReq> accepted =
+      kerberos->VerifyApReq(ap_req->ap_req);
+  if (!accepted.ok()) {
+    ApFailureReply failure = kerberos->FailureReply(accepted.status());
+    if (failure.drop) {
+      ++stats.dropped_replay;
+      return;
+    }
+    ++stats.dropped_unauthenticated;
+    if (!failure.krb_error.empty() && AllowErrorReply(from, now)) {
+      ++stats.error_replies_sent;
+      Send(from, BuildUnprotected(wire::MessageType::kReply, message.header.xid,
+                                  wire::KrbErrorPayload{failure.krb_error}));
+    }
+    return;
+  }
+  OpenedContent opened;
+  if (!OpenProtected(message, *accepted->crypto, opened).ok()) {
+    ++stats.dropped_unauthenticated;
+    return;
+  }
+  std::pair<std::string, uint32_t> key{accepted->client, message.header.xid};
+  if (auto cached = replies.find(key); cached != replies.end()) {
+    if (message.header.type == wire::MessageType::kAck) {
+      HandleAck(cached->second, accepted->client, now);
+    } else {
+      // A retransmitted request: the same REPLY, never a second SA.
+      ++stats.replies_from_cache;
+      Send(cached->second.to, cached->second.bytes);
+    }
+    return;
+  }
+  if (message.header.type == wire::MessageType::kAck) {
+    ++stats.dropped_unsolicited;  // ACK for nothing we wait on
+    return;
+  }
+
+  PeerState* peer = FindPeer(accepted->client);
+  Request request;
+  request.xid = message.header.xid;
+  request.client = accepted->client;
+  request.accepted = *std::move(accepted);
+  request.message = &message;
+  request.opened = &opened;
+  // Replies go to the peer's KINK port (as racoon2 expects), not the
+  // request's source port.
+  request.reply_to = from;
+  if (peer == nullptr || peer->config.endpoint.address != from.address) {
+    ++stats.requests_refused;
+    Emit(EventKind::kRequestRefused, request.client, nullptr,
+         absl::StrCat("no policy pairs ", config.local_principal, " with ",
+                      request.client, " at ", from.address.ToString()));
+    std::vector<uint8_t> storage;
+    Reply(request,
+          NotifyContent(
+              static_cast<uint16_t>(wi::NotifyType::kAuthenticationFailed),
+              &storage),
+          false, now);
+    return;
+  }
+  request.reply_to.port = peer->config.endpoint.port;
+  peer->last_heard = now;
+  CheckEpoch(*peer, ap_req->epoch, now);
+
+  switch (message.header.type) {
+    case wire::MessageType::kCreate:
+      RespondCreate(request, *peer, now);
+      return;
+    case wire::MessageType::kDelete:
+      RespondDelete(request, *peer, now);
+      return;
+    case wire::MessageType::kStatus:
+      // Liveness and EPOCH probe: an authenticated REPLY is the answer.
+      Reply(request, ProtectedContent{}, false, now);
+      return;
+    default:
+      return;
+  }
+}
+
+void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
+  const wire::EncryptedContent* inner =
+      request.opened->inner.has_value() ? &*request.opened->inner : nullptr;
+  const wire::IsakmpPayload* qm =
+      inner != nullptr ? inner->Find<wire::IsakmpPayload>() : nullptr;
+  if (qm == nullptr) {
+    Reply(request, KinkErrorContent(wire::KinkErrorCode::kProtoErr), false,
+          now);
+    return;
+  }
+  std::vector<uint8_t> storage;
+  isakmp::QmChain chain;
+  if (wire::Error e =
+          isakmp::ParseQmChain(qm->inner_next_payload, qm->qm_payloads, &chain);
+      !e.ok()) {
+    std::optional<wi::NotifyType> notify = wire::ToIsakmpNotify(e.code);
+    Reply(request,
+          notify.has_value()
+              ? NotifyContent(static_cast<uint16_t>(*notify), &storage)
+              : KinkErrorContent(wire::ToWire(e.code)),
+          false, now);
+    return;
+  }
+  const isakmp::SaPayload* offer = chain.Find<isakmp::SaPayload>();
+  const isakmp::NoncePayload* ni = chain.Find<isakmp::NoncePayload>();
+  if (offer == nullptr || ni == nullptr) {
+    Reply(
+        request,
+        NotifyContent(static_cast<uint16_t>(wi::NotifyType::kPayloadMalformed),
+                      &storage),
+        false, now);
+    return;
+  }
+  // Crossing CREATEs: the one from the smaller principal wins.
+  if (peer.create_xid.has_value()) {
+    if (config.local_principal < peer.config.principal) {
+      Reply(request, NotifyContent(kNotifyCreateCollision, &storage), false,
+            now);
+      return;
+    }
+    auto own = txs.find(*peer.create_xid);
+    if (own != txs.end()) {
+      xfrm->DeleteSa(InboundId(own->second.inbound_spi)).IgnoreError();
+      txs.erase(own);
+    }
+    peer.create_xid.reset();
+    peer.next_create = now + config.create_retry;
+  }
+
+  isakmp::LocalPolicy policy;
+  isakmp::ProtocolPolicy esp;
+  esp.protocol = wi::ProtocolId::kEsp;
+  for (const EspSuite& suite : peer.suites) {
+    esp.transforms.push_back(
+        {suite.transform_id, suite.key_length_bits, suite.auth_algorithm});
+  }
+  policy.bundles.push_back({esp});
+  policy.encapsulation_mode = wi::kEncapsulationTransport;
+  wire::Result<isakmp::Selection> selection =
+      isakmp::SelectProposal(*offer, policy);
+  if (!selection.ok() || selection->protocols.size() != 1) {
+    Emit(EventKind::kExchangeFailed, peer.config.principal, nullptr,
+         "CREATE from peer: no acceptable proposal (NO_PROPOSAL_CHOSEN)");
+    Reply(
+        request,
+        NotifyContent(static_cast<uint16_t>(wi::NotifyType::kNoProposalChosen),
+                      &storage),
+        false, now);
+    return;
+  }
+  const isakmp::SelectedProtocol& chosen = selection->protocols.front();
+  const isakmp::Transform& transform = offer->proposals[chosen.proposal_index]
+                                           .transforms[chosen.transform_index];
+  std::optional<EspSuite> suite =
+      MatchEspTransform(transform.transform_id, chosen.attributes.key_length,
+                        chosen.attributes.auth_algorithm);
+  if (!suite.has_value()) {
+    Reply(request, KinkErrorContent(wire::KinkErrorCode::kIntErr), false, now);
+    return;
+  }
+  uint32_t outbound_spi = chosen.peer_spi.ToU32();
+
+  xfrm::SpiRequest spi_request;
+  spi_request.src = peer.config.endpoint.address;
+  spi_request.dst = config.local.address;
+  spi_request.proto = xfrm::IpsecProtocol::kEsp;
+  spi_request.reqid = peer.reqid;
+  absl::StatusOr<uint32_t> inbound_spi = xfrm->AllocateSpi(spi_request);
+  if (inbound_spi.ok() && *inbound_spi == outbound_spi) {
+    // Equal SPIs in both directions would give both SAs the same KEYMAT
+    // (same nonces, same SPI): with AES-GCM that repeats IVs under one key.
+    absl::StatusOr<uint32_t> other = xfrm->AllocateSpi(spi_request);
+    xfrm->DeleteSa(InboundId(*inbound_spi)).IgnoreError();
+    inbound_spi = other;
+  }
+  if (!inbound_spi.ok()) {
+    Reply(request, KinkErrorContent(wire::KinkErrorCode::kIntErr), false, now);
+    return;
+  }
+  // The responder's nonce is sent (and used) only in the 3-way exchange.
+  bool optimistic = selection->optimistic;
+  std::vector<uint8_t> nr;
+  if (!optimistic) {
+    nr.resize(config.nonce_size);
+    rng->Fill(absl::MakeSpan(nr));
+  }
+  const SessionCrypto& crypto = *request.accepted.crypto;
+  auto keyed_sa = [&](bool inbound,
+                      uint32_t spi) -> absl::StatusOr<xfrm::SaConfig> {
+    absl::StatusOr<SecretBytes> keymat =
+        crypto.Keymat(3, spi, ni->data, nr, suite->keymat_bytes());
+    if (!keymat.ok()) return keymat.status();
+    absl::StatusOr<xfrm::Transform> kernel = KernelTransform(*suite, *keymat);
+    if (!kernel.ok()) return kernel.status();
+    return MakeSa(peer, inbound, spi, *suite, *std::move(kernel));
+  };
+  absl::StatusOr<xfrm::SaConfig> inbound = keyed_sa(true, *inbound_spi);
+  absl::StatusOr<xfrm::SaConfig> outbound = keyed_sa(false, outbound_spi);
+  absl::Status installed = inbound.ok() ? outbound.status() : inbound.status();
+  if (installed.ok()) installed = xfrm->UpdateSa(*inbound);
+  if (installed.ok() && optimistic) {
+    installed = xfrm->AddSa(*outbound);
+    if (!installed.ok()) xfrm->DeleteSa(InboundId(*inbound_spi)).IgnoreError();
+  }
+  if (!installed.ok()) {
+    xfrm->DeleteSa(InboundId(*inbound_spi)).IgnoreError();
+    Emit(EventKind::kExchangeFailed, peer.config.principal, nullptr,
+         absl::StrCat("kernel refused SA: ", installed.message()));
+    Reply(request, KinkErrorContent(wire::KinkErrorCode::kIntErr), false, now);
+    return;
+  }
+
+  isakmp::SaBuilder reply_sa;
+  isakmp::Spi our_spi = isakmp::Spi::FromU32(*inbound_spi);
+  isakmp::BuildReplySa(*offer, *selection, absl::MakeConstSpan(&our_spi, 1),
+                       reply_sa);
+  std::vector<isakmp::QmPayload> qm_reply = {reply_sa.sa()};
+  if (!nr.empty()) qm_reply.push_back(isakmp::NoncePayload{nr});
+  std::vector<uint8_t> qm_bytes = isakmp::EncodeQmChain(qm_reply);
+  ProtectedContent content;
+  content.inner.push_back(wire::IsakmpPayload{isakmp::FirstQmType(qm_reply),
+                                              wire::kQmVersion, qm_bytes});
+  SaPair pair;
+  pair.inbound_spi = *inbound_spi;
+  pair.outbound_spi = outbound_spi;
+  pair.suite = *suite;
+  pair.initiated_here = false;
+  if (optimistic) {
+    peer.pairs.push_back(pair);
+    ++stats.sa_pairs_installed;
+    Emit(EventKind::kSaPairInstalled, peer.config.principal, &pair,
+         "2-way CREATE from peer");
+    Reply(request, content, false, now);
+    return;
+  }
+  // 3-way: the outbound SA waits for the ACK; the REPLY is resent until then.
+  CachedReply waiting;
+  waiting.awaiting_ack = true;
+  waiting.reply_tries = 1;
+  waiting.next_resend = now + Backoff(1);
+  waiting.pending_outbound = *std::move(outbound);
+  waiting.pending_pair = pair;
+  Reply(request, content, true, now, std::move(waiting));
+}
+
+void Engine::State::HandleAck(CachedReply& cached, const std::string& principal,
+                              Time now) {
+  if (!cached.awaiting_ack) return;  // duplicate ACK
+  cached.awaiting_ack = false;
+  cached.expires = now + config.reply_cache_lifetime;
+  PeerState* peer = FindPeer(principal);
+  const SaPair pair = cached.pending_pair;
+  absl::Status installed = peer == nullptr
+                               ? absl::NotFoundError("peer removed")
+                               : xfrm->AddSa(*cached.pending_outbound);
+  cached.pending_outbound.reset();
+  if (!installed.ok()) {
+    xfrm->DeleteSa(InboundId(pair.inbound_spi)).IgnoreError();
+    Emit(EventKind::kExchangeFailed, principal, &pair,
+         absl::StrCat("cannot install outbound SA after ACK: ",
+                      installed.message()));
+    return;
+  }
+  peer->pairs.push_back(pair);
+  ++stats.sa_pairs_installed;
+  Emit(EventKind::kSaPairInstalled, principal, &pair, "3-way CREATE from peer");
+}
+
+void Engine::State::RespondDelete(Request& request, PeerState& peer, Time now) {
+  const wire::EncryptedContent* inner =
+      request.opened->inner.has_value() ? &*request.opened->inner : nullptr;
+  const wire::IsakmpPayload* qm =
+      inner != nullptr ? inner->Find<wire::IsakmpPayload>() : nullptr;
+  isakmp::QmChain chain;
+  if (qm == nullptr ||
+      !isakmp::ParseQmChain(qm->inner_next_payload, qm->qm_payloads, &chain)
+           .ok()) {
+    Reply(request, KinkErrorContent(wire::KinkErrorCode::kProtoErr), false,
+          now);
+    return;
+  }
+  std::vector<uint32_t> deleted_inbound;
+  std::vector<uint32_t> unknown;
+  for (const isakmp::QmPayload& payload : chain.payloads) {
+    const auto* del = payload.As<isakmp::DeletePayload>();
+    if (del == nullptr || del->protocol != wi::ProtocolId::kEsp) continue;
+    for (size_t i = 0; i < del->count(); ++i) {
+      uint32_t spi = del->spi(i).ToU32();  // the peer's inbound = our outbound
+      auto it =
+          std::find_if(peer.pairs.begin(), peer.pairs.end(),
+                       [&](const SaPair& p) { return p.outbound_spi == spi; });
+      if (it == peer.pairs.end()) {
+        unknown.push_back(spi);
+        continue;
+      }
+      xfrm->DeleteSa(OutboundId(peer, it->outbound_spi)).IgnoreError();
+      ScheduleDeletion(InboundId(it->inbound_spi), now + config.delete_grace);
+      deleted_inbound.push_back(it->inbound_spi);
+      SaPair gone = *it;
+      peer.pairs.erase(it);
+      ++stats.sa_pairs_deleted;
+      Emit(EventKind::kSaPairDeleted, peer.config.principal, &gone,
+           "peer sent DELETE");
+    }
+  }
+  if (!deleted_inbound.empty() && peer.pairs.empty() && peer.config.initiator &&
+      !peer.create_xid.has_value()) {
+    peer.next_create = now;  // the policy still pairs us: key again
+  }
+  std::vector<uint8_t> deleted_bytes = isakmp::PackSpis(deleted_inbound);
+  std::vector<std::vector<uint8_t>> unknown_bytes;
+  std::vector<isakmp::QmPayload> qm_reply;
+  if (!deleted_inbound.empty()) {
+    isakmp::DeletePayload del;
+    del.protocol = wi::ProtocolId::kEsp;
+    del.spis = deleted_bytes;
+    qm_reply.push_back(del);
+  }
+  for (uint32_t spi : unknown) {
+    isakmp::NotifyPayload notify;
+    notify.protocol = wi::ProtocolId::kEsp;
+    notify.notify_type = static_cast<uint16_t>(wi::NotifyType::kInvalidSpi);
+    notify.spi = isakmp::Spi::FromU32(spi);
+    qm_reply.push_back(notify);
+  }
+  ProtectedContent content;
+  std::vector<uint8_t> qm_bytes;
+  if (!qm_reply.empty()) {
+    qm_bytes = isakmp::EncodeQmChain(qm_reply);
+    content.inner.push_back(wire::IsakmpPayload{isakmp::FirstQmType(qm_reply),
+                                                wire::kQmVersion, qm_bytes});
+  }
+  Reply(request, content, false, now);
+}
+
+}  // namespace kink::engine

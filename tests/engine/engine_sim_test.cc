@@ -1,0 +1,530 @@
+// Two (or three) KINK engines in one process, keyed by a real MIT KDC and the
+// real Kerberos layer, each with its own in-memory SAD/SPD, connected by a
+// seeded simulated network.
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "agent/kink/engine/engine.h"
+#include "agent/kink/engine/testing/sim_network.h"
+#include "agent/kink/wire/message.h"
+#include "agent/krb/engine/engine_kerberos.h"
+#include "agent/krb/identity.h"
+#include "agent/krb/krb_context.h"
+#include "agent/krb/replay_cache.h"
+#include "agent/xfrm/xfrm_memory.h"
+#include "gtest/gtest.h"
+#include "tests/kdc/kdc_fixture.h"
+
+namespace kink::engine {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::LinkConditions;
+using testing::SeededRng;
+using testing::SimNetwork;
+
+const Time kT0 = Time() + std::chrono::hours(1000);
+
+kink::testing::KdcFixture* kdc = nullptr;
+std::map<std::string, std::string>* keytabs = nullptr;
+
+std::string TempDir() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return dir != nullptr ? dir : "/tmp";
+}
+
+// One agent: engine, Kerberos, identity and kernel, rebuilt on "reboot".
+struct Agent {
+  std::string name;
+  std::string principal;
+  Endpoint endpoint;
+  std::shared_ptr<krb::KrbContext> ctx;
+  std::unique_ptr<Kerberos> kerberos;
+  std::unique_ptr<krb::Identity> identity;
+  std::unique_ptr<xfrm::MemoryXfrmBackend> kernel;
+  std::unique_ptr<SeededRng> rng;
+  std::unique_ptr<Engine> engine;
+
+  SimNetwork::TicketSource Tickets() {
+    return [this](const std::string& peer)
+               -> absl::StatusOr<std::shared_ptr<const Ticket>> {
+      absl::StatusOr<krb::ServiceTicket> ticket =
+          identity->GetServiceTicket(peer, absl::Now());
+      if (!ticket.ok()) return ticket.status();
+      return std::make_shared<krb::EngineTicket>(*std::move(ticket));
+    };
+  }
+};
+
+class EngineSimTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto started = kink::testing::KdcFixture::Start();
+    ASSERT_TRUE(started.ok()) << started.status();
+    kdc = started->release();
+    keytabs = new std::map<std::string, std::string>();
+    for (const char* host : {"host-a", "host-b", "host-c"}) {
+      std::string name = absl::StrCat("kink/", host, ".test");
+      ASSERT_TRUE(kdc->AddPrincipal(name).ok());
+      auto keytab = kdc->CreateKeytab({name}, {kink::testing::kAes256Sha1});
+      ASSERT_TRUE(keytab.ok()) << keytab.status();
+      (*keytabs)[host] = *keytab;
+    }
+  }
+  static void TearDownTestSuite() {
+    delete kdc;
+    delete keytabs;
+  }
+
+  std::unique_ptr<Agent> MakeAgent(const std::string& host,
+                                   const std::string& address, uint32_t epoch,
+                                   uint64_t seed) {
+    auto agent = std::make_unique<Agent>();
+    agent->name = host;
+    agent->principal = kdc->Qualify(absl::StrCat("kink/", host, ".test"));
+    agent->endpoint = Endpoint{*xfrm::IpAddress::Parse(address), 910};
+    krb::KrbContextOptions context_options;
+    context_options.config_path = kdc->krb5_conf_path();
+    agent->ctx = *krb::KrbContext::Create(context_options);
+    krb::ReplayCacheOptions rcache;
+    rcache.path = absl::StrCat(TempDir(), "/", host, "-", seed, ".rcache");
+    krb::EngineKerberosOptions options;
+    options.verifier.keytab = keytabs->at(host);
+    options.verifier.server_principal = agent->principal;
+    options.verifier.replay_cache = *krb::ReplayCache::Open(rcache);
+    options.local_principal = agent->principal;
+    auto kerberos = krb::CreateEngineKerberos(agent->ctx, options);
+    EXPECT_TRUE(kerberos.ok()) << kerberos.status();
+    agent->kerberos = *std::move(kerberos);
+    krb::IdentityOptions identity;
+    identity.principal = agent->principal;
+    identity.keytab = keytabs->at(host);
+    agent->identity = *krb::Identity::Create(agent->ctx, identity);
+    agent->kernel = std::make_unique<xfrm::MemoryXfrmBackend>(
+        xfrm::MemoryBackendOptions{}, now_);
+    agent->rng = std::make_unique<SeededRng>(seed);
+    EngineConfig config;
+    config.local_principal = agent->principal;
+    config.local = agent->endpoint;
+    config.epoch = epoch;
+    config.delete_grace = seconds(2);
+    config.rekey_overlap = seconds(5);
+    config.create_retry = seconds(10);
+    auto engine = Engine::Create(config, agent->kerberos.get(),
+                                 agent->kernel.get(), agent->rng.get(), now_);
+    EXPECT_TRUE(engine.ok()) << engine.status();
+    agent->engine = *std::move(engine);
+    return agent;
+  }
+
+  PeerConfig PeerOf(const Agent& peer, std::vector<std::string> suites,
+                    bool initiator) {
+    PeerConfig config;
+    config.principal = peer.principal;
+    config.endpoint = peer.endpoint;
+    config.esp_suites = std::move(suites);
+    config.initiator = initiator;
+    config.dpd_interval = seconds(10);
+    return config;
+  }
+
+  // a initiates towards b; both accept `suites` unless told otherwise.
+  void Connect(Agent& a, Agent& b, std::vector<std::string> a_suites,
+               std::vector<std::string> b_suites) {
+    ASSERT_TRUE(
+        a.engine->SetPeers({PeerOf(b, a_suites, true)}, sim_.now()).ok());
+    ASSERT_TRUE(
+        b.engine->SetPeers({PeerOf(a, b_suites, false)}, sim_.now()).ok());
+  }
+
+  void AddToSim(Agent& agent) {
+    sim_.AddNode(agent.name, agent.endpoint, agent.engine.get(),
+                 agent.kernel.get(), agent.Tickets());
+  }
+
+  static size_t MatureSas(Agent& agent) {
+    size_t n = 0;
+    absl::StatusOr<xfrm::OwnedState> owned = agent.kernel->ListOwned();
+    for (const xfrm::SaInfo& sa : owned->sas) {
+      n += !sa.larval;
+    }
+    return n;
+  }
+
+  static bool SameTransform(const xfrm::Transform& x,
+                            const xfrm::Transform& y) {
+    auto same = [](const SecretBytes& p, const SecretBytes& q) {
+      return p.Equals(q.span());
+    };
+    if (x.index() != y.index()) return false;
+    if (auto* a = std::get_if<xfrm::AeadTransform>(&x)) {
+      auto* b = std::get_if<xfrm::AeadTransform>(&y);
+      return a->algorithm == b->algorithm && same(a->key, b->key);
+    }
+    if (auto* a = std::get_if<xfrm::CipherAuthTransform>(&x)) {
+      auto* b = std::get_if<xfrm::CipherAuthTransform>(&y);
+      return a->cipher == b->cipher && a->integrity == b->integrity &&
+             same(a->cipher_key, b->cipher_key) &&
+             same(a->integrity_key, b->integrity_key);
+    }
+    return false;
+  }
+
+  // Every pair on `a` with `b` has its mirror on `b`: a's outbound SA is b's
+  // inbound SA (same SPI, algorithms and keys), and the reverse.
+  void ExpectPairsAgree(Agent& a, Agent& b) {
+    std::vector<SaPairInfo> pa = a.engine->SaPairs();
+    std::vector<SaPairInfo> pb = b.engine->SaPairs();
+    ASSERT_EQ(pa.size(), pb.size());
+    for (const SaPairInfo& pair : pa) {
+      auto mirror =
+          std::find_if(pb.begin(), pb.end(), [&](const SaPairInfo& p) {
+            return p.inbound_spi == pair.outbound_spi &&
+                   p.outbound_spi == pair.inbound_spi;
+          });
+      ASSERT_NE(mirror, pb.end()) << "no mirror for SPI " << pair.outbound_spi;
+      EXPECT_EQ(mirror->suite, pair.suite);
+      auto a_out = a.kernel->ExportSaForTesting(
+          {b.endpoint.address, pair.outbound_spi, xfrm::IpsecProtocol::kEsp});
+      auto b_in = b.kernel->ExportSaForTesting(
+          {b.endpoint.address, pair.outbound_spi, xfrm::IpsecProtocol::kEsp});
+      auto a_in = a.kernel->ExportSaForTesting(
+          {a.endpoint.address, pair.inbound_spi, xfrm::IpsecProtocol::kEsp});
+      auto b_out = b.kernel->ExportSaForTesting(
+          {a.endpoint.address, pair.inbound_spi, xfrm::IpsecProtocol::kEsp});
+      ASSERT_TRUE(a_out.ok() && b_in.ok() && a_in.ok() && b_out.ok());
+      EXPECT_TRUE(SameTransform(a_out->transform, b_in->transform));
+      EXPECT_TRUE(SameTransform(a_in->transform, b_out->transform));
+      EXPECT_FALSE(SameTransform(a_in->transform, a_out->transform))
+          << "directions must have different keys";
+    }
+    EXPECT_EQ(MatureSas(a), 2 * pa.size());
+    EXPECT_EQ(MatureSas(b), 2 * pb.size());
+  }
+
+  static bool HasEvent(const std::vector<EngineEvent>& events, EventKind kind,
+                       const std::string& detail_part = "") {
+    return std::any_of(events.begin(), events.end(), [&](const EngineEvent& e) {
+      return e.kind == kind && e.detail.find(detail_part) != std::string::npos;
+    });
+  }
+
+  Time now_ = kT0;
+  SimNetwork sim_{42, kT0};
+};
+
+TEST_F(EngineSimTest, OptimisticTwoWayCreate) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 1);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 2);
+  AddToSim(*a);
+  AddToSim(*b);
+  Connect(*a, *b, {"aes128gcm16"}, {"aes128gcm16"});
+  sim_.RunFor(seconds(3));
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  EXPECT_EQ(a->engine->SaPairs()[0].suite, "aes128gcm16");
+  ExpectPairsAgree(*a, *b);
+  EXPECT_TRUE(
+      HasEvent(sim_.events("host-a"), EventKind::kSaPairInstalled, "2-way"));
+  // CREATE and REPLY only: no ACK in the optimistic exchange.
+  EXPECT_EQ(sim_.sent("host-a").size(), 1u);
+  EXPECT_EQ(sim_.sent("host-b").size(), 1u);
+}
+
+TEST_F(EngineSimTest, ThreeWayCreateWhenResponderPicksAnotherSuite) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 3);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 4);
+  AddToSim(*a);
+  AddToSim(*b);
+  Connect(*a, *b, {"aes128-sha1", "aes256-sha512"}, {"aes256-sha512"});
+  sim_.RunFor(seconds(3));
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  EXPECT_EQ(a->engine->SaPairs()[0].suite, "aes256-sha512");
+  ExpectPairsAgree(*a, *b);
+  EXPECT_TRUE(
+      HasEvent(sim_.events("host-b"), EventKind::kSaPairInstalled, "3-way"));
+  // CREATE and ACK from a; REPLY (with ACKREQ) from b.
+  EXPECT_EQ(sim_.sent("host-a").size(), 2u);
+  auto reply = wire::ParseMessage(sim_.sent("host-b")[0].bytes);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_TRUE(reply->header.ack_req);
+}
+
+TEST_F(EngineSimTest, NoProposalChosenInstallsNothing) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 5);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 6);
+  AddToSim(*a);
+  AddToSim(*b);
+  Connect(*a, *b, {"aes128-sha1"}, {"aes256gcm16"});
+  sim_.RunFor(seconds(3));
+  EXPECT_TRUE(a->engine->SaPairs().empty());
+  EXPECT_TRUE(b->engine->SaPairs().empty());
+  EXPECT_EQ(a->kernel->ListOwned()->sas.size(), 0u);
+  EXPECT_EQ(b->kernel->ListOwned()->sas.size(), 0u);
+  // The exact error: ISAKMP NO_PROPOSAL_CHOSEN (14) in an authenticated REPLY.
+  EXPECT_TRUE(
+      HasEvent(sim_.events("host-a"), EventKind::kExchangeFailed, "notify 14"));
+}
+
+TEST_F(EngineSimTest, CreateFromUnpairedPrincipalIsRefused) {
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 7);
+  auto c = MakeAgent("host-c", "192.0.2.3", 3000, 8);
+  AddToSim(*b);
+  AddToSim(*c);
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 9);
+  // b pairs only with a; c tries anyway.
+  ASSERT_TRUE(
+      b->engine->SetPeers({PeerOf(*a, {"aes128gcm16"}, false)}, sim_.now())
+          .ok());
+  ASSERT_TRUE(
+      c->engine->SetPeers({PeerOf(*b, {"aes128gcm16"}, true)}, sim_.now())
+          .ok());
+  sim_.RunFor(seconds(3));
+  EXPECT_TRUE(HasEvent(sim_.events("host-b"), EventKind::kRequestRefused,
+                       "no policy pairs"));
+  EXPECT_TRUE(HasEvent(sim_.events("host-c"), EventKind::kExchangeFailed,
+                       "notify 24"));  // AUTHENTICATION_FAILED
+  EXPECT_EQ(b->kernel->ListOwned()->sas.size(), 0u);
+  EXPECT_EQ(c->kernel->ListOwned()->sas.size(), 0u);
+  EXPECT_EQ(b->engine->stats().requests_refused, 1u);
+}
+
+TEST_F(EngineSimTest, LostReplyIsAnsweredFromTheReplyCache) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 10);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 11);
+  AddToSim(*a);
+  AddToSim(*b);
+  int replies_dropped = 0;
+  sim_.SetDropFilter([&](const std::string& from, const auto&) {
+    return from == "host-b" && replies_dropped++ == 0;
+  });
+  Connect(*a, *b, {"aes128gcm16"}, {"aes128gcm16"});
+  sim_.RunFor(seconds(5));
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  ExpectPairsAgree(*a, *b);
+  EXPECT_EQ(a->engine->stats().retransmissions, 1u);
+  EXPECT_EQ(b->engine->stats().replies_from_cache, 1u);
+  EXPECT_EQ(b->engine->stats().sa_pairs_installed, 1u);
+}
+
+TEST_F(EngineSimTest, LostAckIsRecoveredByReplyResend) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 12);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 13);
+  AddToSim(*a);
+  AddToSim(*b);
+  int a_sent = 0;
+  sim_.SetDropFilter([&](const std::string& from, const auto&) {
+    return from == "host-a" && ++a_sent == 2;  // the first ACK
+  });
+  Connect(*a, *b, {"aes128-sha1", "aes256gcm16"}, {"aes256gcm16"});
+  sim_.RunFor(seconds(10));
+  ASSERT_EQ(b->engine->SaPairs().size(), 1u);
+  ExpectPairsAgree(*a, *b);
+}
+
+TEST_F(EngineSimTest, ConvergesUnderThirtyPercentLossAndDuplicates) {
+  for (uint64_t seed : {101, 202, 303}) {
+    SCOPED_TRACE(seed);
+    SimNetwork sim(seed, kT0);
+    auto a = MakeAgent("host-a", "192.0.2.1", 1000, seed);
+    auto b = MakeAgent("host-b", "192.0.2.2", 2000, seed + 1);
+    sim.AddNode("host-a", a->endpoint, a->engine.get(), a->kernel.get(),
+                a->Tickets());
+    sim.AddNode("host-b", b->endpoint, b->engine.get(), b->kernel.get(),
+                b->Tickets());
+    LinkConditions lossy;
+    lossy.loss = 0.3;
+    lossy.duplicate = 0.1;
+    sim.SetConditions(lossy);
+    ASSERT_TRUE(
+        a->engine
+            ->SetPeers({PeerOf(*b, {"aes128-sha1", "aes128gcm16"}, true)},
+                       sim.now())
+            .ok());
+    ASSERT_TRUE(
+        b->engine->SetPeers({PeerOf(*a, {"aes128gcm16"}, false)}, sim.now())
+            .ok());
+    sim.RunFor(seconds(120));
+    sim.SetConditions(LinkConditions{});
+    sim.RunFor(seconds(90));
+    ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+    ExpectPairsAgree(*a, *b);
+    EXPECT_GT(sim.dropped(), 0u);
+  }
+}
+
+TEST_F(EngineSimTest, RemovingThePeerDeletesBothSides) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 14);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 15);
+  AddToSim(*a);
+  AddToSim(*b);
+  Connect(*a, *b, {"aes256gcm16"}, {"aes256gcm16"});
+  sim_.RunFor(seconds(3));
+  ASSERT_EQ(b->engine->SaPairs().size(), 1u);
+  ASSERT_TRUE(a->engine->SetPeers({}, sim_.now()).ok());
+  sim_.RunFor(seconds(5));  // DELETE, REPLY, then the 2 s grace
+  EXPECT_TRUE(b->engine->SaPairs().empty());
+  EXPECT_EQ(a->kernel->ListOwned()->sas.size(), 0u);
+  EXPECT_EQ(b->kernel->ListOwned()->sas.size(), 0u);
+  EXPECT_EQ(a->kernel->ListOwned()->policies.size(), 0u);
+  EXPECT_TRUE(HasEvent(sim_.events("host-b"), EventKind::kSaPairDeleted,
+                       "peer sent DELETE"));
+}
+
+TEST_F(EngineSimTest, RebootedPeerIsDetectedByEpochAndRekeyed) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 16);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 17);
+  AddToSim(*a);
+  AddToSim(*b);
+  Connect(*a, *b, {"aes128gcm16"}, {"aes128gcm16"});
+  sim_.RunFor(seconds(3));
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  // b restarts: new epoch, empty kernel, same keytab.
+  auto b2 = MakeAgent("host-b", "192.0.2.2", 2500, 18);
+  ASSERT_TRUE(
+      b2->engine->SetPeers({PeerOf(*a, {"aes128gcm16"}, false)}, sim_.now())
+          .ok());
+  sim_.ReplaceNode("host-b", b2->engine.get(), b2->kernel.get());
+  sim_.RunFor(seconds(30));  // DPD interval 10 s
+  EXPECT_TRUE(HasEvent(sim_.events("host-a"), EventKind::kPeerRebooted));
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  ExpectPairsAgree(*a, *b2);  // the new pair lives in b's new kernel
+}
+
+TEST_F(EngineSimTest, SilentPeerIsDeclaredDeadAndCleanedUp) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 19);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 20);
+  AddToSim(*a);
+  AddToSim(*b);
+  Connect(*a, *b, {"aes128gcm16"}, {"aes128gcm16"});
+  sim_.RunFor(seconds(3));
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  sim_.SetDown("host-b", true);
+  // DPD after 10 s idle, 3 STATUS tries (1 s, 2 s backoff): dead by ~17 s.
+  sim_.RunFor(seconds(20));
+  EXPECT_TRUE(HasEvent(sim_.events("host-a"), EventKind::kPeerDead));
+  EXPECT_TRUE(a->engine->SaPairs().empty());
+  EXPECT_EQ(MatureSas(*a), 0u);
+}
+
+TEST_F(EngineSimTest, RekeyInstallsTheNewPairBeforeDeletingTheOld) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 21);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 22);
+  AddToSim(*a);
+  AddToSim(*b);
+  PeerConfig to_b = PeerOf(*b, {"aes128gcm16"}, true);
+  to_b.soft_lifetime = seconds(20);
+  to_b.hard_lifetime = seconds(40);
+  PeerConfig to_a = PeerOf(*a, {"aes128gcm16"}, false);
+  to_a.soft_lifetime = seconds(20);
+  to_a.hard_lifetime = seconds(40);
+  ASSERT_TRUE(a->engine->SetPeers({to_b}, sim_.now()).ok());
+  ASSERT_TRUE(b->engine->SetPeers({to_a}, sim_.now()).ok());
+  // Never a moment without a pair once the first is up.
+  sim_.RunFor(seconds(3));
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  for (int i = 0; i < 40; ++i) {
+    sim_.RunFor(seconds(1));
+    ASSERT_GE(a->engine->SaPairs().size(), 1u) << "gap at second " << i;
+    ASSERT_GE(MatureSas(*a), 2u);
+  }
+  const auto& events = sim_.events("host-a");
+  auto first_delete = std::find_if(events.begin(), events.end(), [](auto& e) {
+    return e.kind == EventKind::kSaPairDeleted;
+  });
+  ASSERT_NE(first_delete, events.end()) << "old pair never deleted";
+  int installs_before = std::count_if(
+      events.begin(), first_delete,
+      [](auto& e) { return e.kind == EventKind::kSaPairInstalled; });
+  EXPECT_GE(installs_before, 2) << "new pair must precede the old's deletion";
+  // Past the second rekey's DELETE and the inbound grace period.
+  sim_.RunFor(seconds(6));
+  ExpectPairsAgree(*a, *b);
+}
+
+TEST_F(EngineSimTest, ReplayedCreateIsDroppedAndInstallsNothing) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 23);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 24);
+  AddToSim(*a);
+  AddToSim(*b);
+  Connect(*a, *b, {"aes128gcm16"}, {"aes128gcm16"});
+  sim_.RunFor(seconds(3));
+  ASSERT_EQ(b->engine->SaPairs().size(), 1u);
+  std::vector<uint8_t> create = sim_.sent("host-a")[0].bytes;
+  size_t sent_before = sim_.sent("host-b").size();
+  sim_.Inject("host-b", a->endpoint, create);
+  EXPECT_EQ(b->engine->stats().dropped_replay, 1u);
+  EXPECT_EQ(sim_.sent("host-b").size(), sent_before) << "no answer to replays";
+  EXPECT_EQ(b->engine->SaPairs().size(), 1u);
+  EXPECT_EQ(MatureSas(*b), 2u);
+}
+
+TEST_F(EngineSimTest, MalformedCommandGetsAnUnauthenticatedKinkError) {
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 25);
+  AddToSim(*b);
+  // A 16-octet header with major version 2: KINK_INVMAJ (3).
+  std::vector<uint8_t> bad = {1, 0x20, 0, 16, 0, 0, 0, 1,
+                              0, 0,    0, 7,  0, 0, 0, 0};
+  sim_.Inject("host-b", Endpoint{*xfrm::IpAddress::Parse("192.0.2.9"), 910},
+              bad);
+  ASSERT_EQ(sim_.sent("host-b").size(), 1u);
+  auto reply = wire::ParseMessage(sim_.sent("host-b")[0].bytes);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->header.type, wire::MessageType::kReply);
+  EXPECT_EQ(reply->header.xid, 7u);
+  EXPECT_EQ(reply->header.cksum_len, 0);
+  const auto* error = reply->Find<wire::ErrorPayload>();
+  ASSERT_NE(error, nullptr);
+  EXPECT_EQ(error->code(), wire::KinkErrorCode::kInvMaj);
+  EXPECT_EQ(b->engine->stats().dropped_malformed, 1u);
+}
+
+TEST_F(EngineSimTest, ErrorRepliesAreRateLimited) {
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 26);
+  AddToSim(*b);
+  std::vector<uint8_t> bad = {1, 0x20, 0, 16, 0, 0, 0, 1,
+                              0, 0,    0, 7,  0, 0, 0, 0};
+  for (int i = 0; i < 100; ++i) {
+    sim_.Inject("host-b", Endpoint{*xfrm::IpAddress::Parse("192.0.2.9"), 910},
+                bad);
+  }
+  EXPECT_EQ(sim_.sent("host-b").size(), 20u);  // error_replies_per_second
+  EXPECT_EQ(b->engine->stats().dropped_rate_limited, 80u);
+}
+
+TEST_F(EngineSimTest, CrossingCreatesEndWithOnePair) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 27);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 28);
+  AddToSim(*a);
+  AddToSim(*b);
+  // Misconfigured: both sides initiate at the same moment.
+  ASSERT_TRUE(
+      a->engine->SetPeers({PeerOf(*b, {"aes128gcm16"}, true)}, sim_.now())
+          .ok());
+  ASSERT_TRUE(
+      b->engine->SetPeers({PeerOf(*a, {"aes128gcm16"}, true)}, sim_.now())
+          .ok());
+  sim_.RunFor(seconds(30));
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  ExpectPairsAgree(*a, *b);
+}
+
+TEST_F(EngineSimTest, BadPeerConfigurationChangesNothing) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 29);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 30);
+  PeerConfig unknown_suite = PeerOf(*b, {"des-md5"}, true);
+  absl::Status status = a->engine->SetPeers({unknown_suite}, sim_.now());
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("unknown ESP suite"),
+            absl::string_view::npos);
+  PeerConfig v6 = PeerOf(*b, {"aes128gcm16"}, true);
+  v6.endpoint.address = *xfrm::IpAddress::Parse("2001:db8::2");
+  EXPECT_FALSE(a->engine->SetPeers({v6}, sim_.now()).ok());
+  EXPECT_EQ(a->kernel->ListOwned()->policies.size(), 0u);
+}
+
+}  // namespace
+}  // namespace kink::engine
