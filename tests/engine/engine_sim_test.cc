@@ -206,6 +206,29 @@ class EngineSimTest : public ::testing::Test {
     EXPECT_EQ(MatureSas(b), 2 * pb.size());
   }
 
+  // Traffic from `from` to `to` right now: the kernel finds an SA, and
+  // every outbound SA it could pick is one `to` can decrypt (same SPI, same
+  // keys in `to`'s inbound SA).
+  void ExpectUsable(Agent& from, Agent& to) {
+    xfrm::Packet packet;
+    packet.src = from.endpoint.address;
+    packet.dst = to.endpoint.address;
+    packet.bytes = 1200;
+    ASSERT_TRUE(from.kernel->OnOutboundPacket(packet).ok())
+        << from.name << " has no SA towards " << to.name;
+    absl::StatusOr<xfrm::OwnedState> owned = from.kernel->ListOwned();
+    int outbound = 0;
+    for (const xfrm::SaInfo& sa : owned->sas) {
+      if (sa.larval || sa.id.dst != to.endpoint.address) continue;
+      ++outbound;
+      auto mine = from.kernel->ExportSaForTesting(sa.id);
+      auto theirs = to.kernel->ExportSaForTesting(sa.id);
+      ASSERT_TRUE(theirs.ok()) << to.name << " lacks " << sa.id.ToString();
+      EXPECT_TRUE(SameTransform(mine->transform, theirs->transform));
+    }
+    EXPECT_GE(outbound, 1);
+  }
+
   static bool HasEvent(const std::vector<EngineEvent>& events, EventKind kind,
                        const std::string& detail_part = "") {
     return std::any_of(events.begin(), events.end(), [&](const EngineEvent& e) {
@@ -426,10 +449,14 @@ TEST_F(EngineSimTest, RekeyInstallsTheNewPairBeforeDeletingTheOld) {
   // Never a moment without a pair once the first is up.
   sim_.RunFor(seconds(3));
   ASSERT_EQ(a->engine->SaPairs().size(), 1u);
-  for (int i = 0; i < 40; ++i) {
-    sim_.RunFor(seconds(1));
-    ASSERT_GE(a->engine->SaPairs().size(), 1u) << "gap at second " << i;
-    ASSERT_GE(MatureSas(*a), 2u);
+  // A steady stream of traffic both ways, every 100 ms of virtual time.
+  for (int i = 0; i < 400; ++i) {
+    sim_.RunFor(milliseconds(100));
+    SCOPED_TRACE(i);
+    ASSERT_GE(a->engine->SaPairs().size(), 1u);
+    ExpectUsable(*a, *b);
+    ExpectUsable(*b, *a);
+    if (HasFailure()) return;
   }
   const auto& events = sim_.events("host-a");
   auto first_delete = std::find_if(events.begin(), events.end(), [](auto& e) {
@@ -524,6 +551,37 @@ TEST_F(EngineSimTest, BadPeerConfigurationChangesNothing) {
   v6.endpoint.address = *xfrm::IpAddress::Parse("2001:db8::2");
   EXPECT_FALSE(a->engine->SetPeers({v6}, sim_.now()).ok());
   EXPECT_EQ(a->kernel->ListOwned()->policies.size(), 0u);
+}
+
+TEST_F(EngineSimTest, Ipv6Peers) {
+  auto a = MakeAgent("host-a", "2001:db8::1", 1000, 31);
+  auto b = MakeAgent("host-b", "2001:db8::2", 2000, 32);
+  AddToSim(*a);
+  AddToSim(*b);
+  Connect(*a, *b, {"aes256gcm16"}, {"aes256gcm16"});
+  sim_.RunFor(seconds(3));
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  ExpectPairsAgree(*a, *b);
+  ExpectUsable(*a, *b);
+  ExpectUsable(*b, *a);
+}
+
+TEST_F(EngineSimTest, KdcOutageFailsCleanlyAndRecovers) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 33);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 34);
+  AddToSim(*a);
+  AddToSim(*b);
+  kdc->Stop();
+  Connect(*a, *b, {"aes128gcm16"}, {"aes128gcm16"});
+  sim_.RunFor(seconds(2));
+  EXPECT_TRUE(HasEvent(sim_.events("host-a"), EventKind::kExchangeFailed,
+                       "no service ticket"));
+  EXPECT_TRUE(a->engine->SaPairs().empty());
+  EXPECT_EQ(a->kernel->ListOwned()->sas.size(), 0u);
+  ASSERT_TRUE(kdc->Restart().ok());
+  sim_.RunFor(seconds(15));  // create_retry is 10 s
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  ExpectPairsAgree(*a, *b);
 }
 
 }  // namespace
