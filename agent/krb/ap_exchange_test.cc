@@ -376,5 +376,77 @@ TEST(ApExchangeTest, ApRepFromAnotherExchangeIsRejected) {
   EXPECT_TRUE(client.VerifyApRep(second->pending, v2->ap_rep).ok());
 }
 
+TEST(ApExchangeTest, UserToUserEndToEnd) {
+  Realm realm;
+  ASSERT_TRUE(realm.status().ok()) << realm.status();
+  // Responder b: holds a TGT (here from its keytab; a user would use a
+  // password) but verifies without any service key.
+  auto b = Identity::Create(realm.ctx_b(),
+                            {.principal = kHostB, .keytab = realm.keytab_b()});
+  ASSERT_TRUE(b.ok()) << b.status();
+  auto b_tgt = (*b)->CurrentTgt(absl::Now());
+  ASSERT_TRUE(b_tgt.ok()) << b_tgt.status();
+  EXPECT_EQ(b_tgt->server, absl::StrCat("krbtgt/", realm.kdc().realm(), "@",
+                                        realm.kdc().realm()));
+  auto u2u_verifier = ApVerifier::Create(
+      realm.ctx_b(),
+      {.server_principal = realm.B(), .replay_cache = MemoryReplayCache()});
+  ASSERT_TRUE(u2u_verifier.ok()) << u2u_verifier.status();
+
+  // Initiator a: GETTGT gave it b's TGT (TGT_REP); it asks the KDC for a
+  // ticket encrypted in that TGT's session key.
+  auto a = realm.IdentityA();
+  ASSERT_TRUE(a.ok());
+  auto ticket =
+      (*a)->GetUserToUserTicket(kHostB, b_tgt->ticket_der, absl::Now());
+  ASSERT_TRUE(ticket.ok()) << ticket.status();
+  EXPECT_TRUE(ticket->user_to_user);
+  EXPECT_EQ(ticket->server, realm.B());
+
+  ApClient client(realm.ctx());
+  auto req = client.BuildApReq(*ticket);
+  ASSERT_TRUE(req.ok()) << req.status();
+  // b's long-term key cannot read it; the TGT session key can.
+  auto with_keytab = realm.VerifierB(nullptr);
+  ASSERT_TRUE(with_keytab.ok());
+  EXPECT_FALSE((*with_keytab)->Verify(req->ap_req, absl::Now()).ok());
+  auto v = (*u2u_verifier)
+               ->VerifyUserToUser(req->ap_req, b_tgt->session_key, absl::Now());
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->client, realm.kdc().Qualify(kHostA));
+  EXPECT_TRUE(v->session_key.key.Equals(ticket->session_key.key.span()));
+  EXPECT_TRUE(client.VerifyApRep(req->pending, v->ap_rep).ok());
+  // Replay protection applies to user-to-user too.
+  EXPECT_EQ(
+      GetKrbErrorKind(
+          (*u2u_verifier)
+              ->VerifyUserToUser(req->ap_req, b_tgt->session_key, absl::Now())
+              .status()),
+      KrbErrorKind::kReplay);
+
+  // Both sides derive the same KEYMAT from the user-to-user session key.
+  auto ca = KinkCrypto::Create(realm.ctx(), ticket->session_key);
+  auto cb = KinkCrypto::Create(realm.ctx_b(), v->session_key);
+  ASSERT_TRUE(ca.ok() && cb.ok());
+  const std::vector<uint8_t> ni(16, 7);
+  KeymatInput in{.protocol = 3, .spi = 0xabcdef01, .ni = ni};
+  EXPECT_TRUE(ca->Keymat(in, 36)->Equals(cb->Keymat(in, 36)->span()));
+
+  // A stale TGT session key (b renewed its TGT) no longer verifies.
+  ASSERT_TRUE((*b)->RefreshTgt(absl::Now()).ok());
+  auto new_tgt = (*b)->CurrentTgt(absl::Now());
+  ASSERT_TRUE(new_tgt.ok());
+  auto req2 = client.BuildApReq(*ticket);
+  ASSERT_TRUE(req2.ok());
+  EXPECT_FALSE(
+      (*u2u_verifier)
+          ->VerifyUserToUser(req2->ap_req, new_tgt->session_key, absl::Now())
+          .ok());
+  // A verifier without keytab refuses ordinary tickets clearly.
+  EXPECT_EQ(GetKrbErrorKind(
+                (*u2u_verifier)->Verify(req2->ap_req, absl::Now()).status()),
+            KrbErrorKind::kKeytab);
+}
+
 }  // namespace
 }  // namespace kink::krb

@@ -113,9 +113,11 @@ absl::StatusOr<std::unique_ptr<ApVerifier>> ApVerifier::Create(
   krb5_context raw = Raw(*ctx);
   impl->ctx = std::move(ctx);
   impl->options = std::move(options);
-  auto kt = LoadIntoMemory(raw, impl->options.keytab);
-  if (!kt.ok()) return kt.status();
-  impl->keytab = std::move(*kt);
+  if (!impl->options.keytab.empty()) {
+    auto kt = LoadIntoMemory(raw, impl->options.keytab);
+    if (!kt.ok()) return kt.status();
+    impl->keytab = std::move(*kt);
+  }
   if (!impl->options.server_principal.empty()) {
     auto p = ParsePrincipal(raw, impl->options.server_principal);
     if (!p.ok()) return p.status();
@@ -136,9 +138,25 @@ absl::StatusOr<VerifiedApReq> ApVerifier::VerifyForErrorReply(
                   absl::Now());
 }
 
+absl::StatusOr<VerifiedApReq> ApVerifier::VerifyUserToUser(
+    std::span<const uint8_t> ap_req, const SessionKey& tgt_session_key,
+    absl::Time now) {
+  if (!impl_->server.has_value()) {
+    return absl::FailedPreconditionError(
+        "user-to-user verification needs server_principal");
+  }
+  return DoVerify(ap_req, /*check_time=*/true,
+                  impl_->options.replay_cache != nullptr, now,
+                  &tgt_session_key);
+}
+
 absl::StatusOr<VerifiedApReq> ApVerifier::DoVerify(
     std::span<const uint8_t> ap_req, bool check_time, bool use_rcache,
-    absl::Time now) {
+    absl::Time now, const SessionKey* user_to_user_key) {
+  if (user_to_user_key == nullptr && !impl_->keytab) {
+    return MakeKrbError(KrbErrorKind::kKeytab,
+                        "no keytab configured (user-to-user only)");
+  }
   if (!check_time) return VerifyWithoutClock(ap_req);
   krb5_context ctx = Raw(*impl_->ctx);
   krb5_auth_context raw_ac = nullptr;
@@ -150,10 +168,22 @@ absl::StatusOr<VerifiedApReq> ApVerifier::DoVerify(
   // on. No server name: every key in the keytab is tried and the ticket's
   // server is compared afterwards.
   krb5_auth_con_setflags(ctx, raw_ac, 0);
+  krb5_const_principal server = nullptr;
+  if (user_to_user_key != nullptr) {
+    // The ticket is encrypted in our TGT session key (ENC-TKT-IN-SKEY).
+    krb5_keyblock kb{};
+    kb.magic = KV5M_KEYBLOCK;
+    kb.enctype = user_to_user_key->enctype;
+    kb.length = static_cast<unsigned int>(user_to_user_key->key.size());
+    kb.contents = const_cast<krb5_octet*>(user_to_user_key->key.data());
+    rc = krb5_auth_con_setuseruserkey(ctx, raw_ac, &kb);
+    if (rc != 0) return FromKrb5(ctx, rc, "user-to-user key");
+    server = impl_->server->get();
+  }
   krb5_data in = DataView(ap_req);
   krb5_flags ap_options = 0;
   krb5_ticket* raw_ticket = nullptr;
-  rc = krb5_rd_req(ctx, &raw_ac, &in, nullptr, impl_->keytab.get(), &ap_options,
+  rc = krb5_rd_req(ctx, &raw_ac, &in, server, impl_->keytab.get(), &ap_options,
                    &raw_ticket);
   if (rc != 0) return FromKrb5(ctx, rc, "AP-REQ rejected");
   UniqueTicket ticket(raw_ticket, TicketDeleter{ctx});

@@ -20,7 +20,9 @@
 namespace kink::krb {
 
 struct ApVerifierOptions {
-  // Keytab file holding our service key(s) (path, or "FILE:path").
+  // Keytab file holding our service key(s) (path, or "FILE:path"). Empty
+  // for a responder without a service key that only accepts user-to-user
+  // tickets (VerifyUserToUser).
   std::string keytab;
   // Accept only tickets for this principal; empty = any key in the keytab.
   std::string server_principal;
@@ -60,6 +62,13 @@ class ApVerifier {
   absl::StatusOr<VerifiedApReq> Verify(std::span<const uint8_t> ap_req,
                                        absl::Time now);
 
+  // RFC 4430 user-to-user: verifies an AP-REQ (USE-SESSION-KEY) whose
+  // ticket the KDC encrypted in our TGT session key (the TGT we handed out
+  // in TGT_REP). Needs server_principal. Same errors as Verify.
+  absl::StatusOr<VerifiedApReq> VerifyUserToUser(
+      std::span<const uint8_t> ap_req, const SessionKey& tgt_session_key,
+      absl::Time now);
+
   // After kClockSkew / kTicketExpired: decrypts the same AP-REQ without the
   // time checks (and without touching the replay cache), so the responder
   // can send an authenticated KRB-ERROR as RFC 4430 asks. The result must
@@ -72,9 +81,9 @@ class ApVerifier {
   explicit ApVerifier(std::unique_ptr<Impl> impl);
   absl::StatusOr<VerifiedApReq> VerifyWithoutClock(
       std::span<const uint8_t> ap_req);
-  absl::StatusOr<VerifiedApReq> DoVerify(std::span<const uint8_t> ap_req,
-                                         bool check_time, bool use_rcache,
-                                         absl::Time now);
+  absl::StatusOr<VerifiedApReq> DoVerify(
+      std::span<const uint8_t> ap_req, bool check_time, bool use_rcache,
+      absl::Time now, const SessionKey* user_to_user_key = nullptr);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -30,6 +30,7 @@ struct Identity::Impl {
   UniqueKeytab keytab{nullptr, KeytabDeleter{nullptr}};
   UniqueCcache ccache{nullptr, CcacheDeleter{nullptr}};
   std::optional<absl::Time> tgt_start, tgt_end;
+  std::optional<ServiceTicket> tgt;
   std::map<std::string, ServiceTicket> tickets;  // by qualified peer name
 
   krb5_context ctx() const { return Raw(*kctx); }
@@ -55,6 +56,7 @@ struct Identity::Impl {
     // Re-initialising the cache drops the old TGT: it never grows.
     rc = krb5_cc_initialize(ctx(), ccache.get(), me->get());
     if (rc == 0) rc = krb5_cc_store_cred(ctx(), ccache.get(), &creds);
+    tgt = TicketFromCreds(ctx(), creds, /*user_to_user=*/false);
     tgt_start = absl::FromTimeT(static_cast<uint32_t>(creds.times.authtime));
     tgt_end = absl::FromTimeT(static_cast<uint32_t>(creds.times.endtime));
     krb5_free_cred_contents(ctx(), &creds);
@@ -187,6 +189,35 @@ absl::StatusOr<ServiceTicket> Identity::GetServiceTicket(
   }
   impl_->Insert(key, *fresh);
   return fresh;
+}
+
+absl::StatusOr<ServiceTicket> Identity::CurrentTgt(absl::Time now) {
+  absl::Status st = impl_->EnsureTgt(now);
+  if (!st.ok()) return st;
+  return *impl_->tgt;
+}
+
+absl::StatusOr<ServiceTicket> Identity::GetUserToUserTicket(
+    const std::string& peer, std::span<const uint8_t> peer_tgt_der,
+    absl::Time now) {
+  absl::Status st = impl_->EnsureTgt(now);
+  if (!st.ok()) return st;
+  krb5_context ctx = impl_->ctx();
+  auto server = ParsePrincipal(ctx, peer);
+  if (!server.ok()) return server.status();
+  krb5_creds in{};
+  in.client = impl_->me->get();
+  in.server = server->get();
+  in.second_ticket = DataView(peer_tgt_der);
+  krb5_creds* out = nullptr;
+  krb5_error_code rc =
+      krb5_get_credentials(ctx, KRB5_GC_USER_USER | KRB5_GC_NO_STORE,
+                           impl_->ccache.get(), &in, &out);
+  if (rc != 0) {
+    return FromKrb5(ctx, rc, absl::StrCat("user-to-user ticket for ", peer));
+  }
+  UniqueCreds creds(out, CredsDeleter{ctx});
+  return TicketFromCreds(ctx, *creds, /*user_to_user=*/true);
 }
 
 void Identity::Forget(const std::string& peer) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,16 @@ class Identity {
   // kPrincipalUnknown, kClockSkew, kTicketExpired, kKeytab, kOther.
   absl::StatusOr<ServiceTicket> GetServiceTicket(const std::string& peer,
                                                  absl::Time now);
+  // Our current TGT (renewed if due): for a user-to-user responder, whose
+  // TGT_REP carries ticket_der and who verifies with session_key.
+  absl::StatusOr<ServiceTicket> CurrentTgt(absl::Time now);
+  // RFC 4430 user-to-user: a ticket for `peer` encrypted in the session key
+  // of the peer's TGT (`peer_tgt_der`, from its TGT_REP), via a TGS-REQ with
+  // ENC-TKT-IN-SKEY. Not cached (the peer's TGT may change). The result has
+  // user_to_user set, so ApClient sends USE-SESSION-KEY.
+  absl::StatusOr<ServiceTicket> GetUserToUserTicket(
+      const std::string& peer, std::span<const uint8_t> peer_tgt_der,
+      absl::Time now);
   // Drops the cached ticket for `peer` (e.g. the peer said TKT_EXPIRED).
   void Forget(const std::string& peer);
   // Gets a fresh TGT from the keytab now.
