@@ -102,9 +102,21 @@ class MemoryHarness {
 
 int Run(const std::string& cmd) { return std::system(cmd.c_str()); }
 
+// Namespaces left by an earlier run of this test that crashed: their
+// names carry the pid of a process that no longer exists.
+void RemoveStaleNamespaces() {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  Run("for p in /run/netns/kinkct*; do [ -e \"$p\" ] || continue; "
+      "n=${p##*/}; pid=${n#kinkct}; pid=${pid%%x*}; "
+      "[ -d /proc/$pid ] || ip netns del $n; done");
+}
+
 class NetlinkHarness {
  public:
   NetlinkHarness() {
+    RemoveStaleNamespaces();
     static int counter = 0;
     ns_ = absl::StrCat("kinkct", getpid(), "x", counter++);
     // Loopback never passes through XFRM (disable_xfrm), so traffic goes
