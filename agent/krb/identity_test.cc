@@ -115,6 +115,29 @@ TEST_F(IdentityTest, ShortLivedTicketsAreRenewedBeforeExpiry) {
   EXPECT_GE(renewals, 1);
 }
 
+TEST_F(IdentityTest, ShortLivedTgtIsRenewedBeforeExpiry) {
+  // Our own tickets (the TGT) live 6 s.
+  ASSERT_TRUE(
+      kdc_->Kadmin(absl::StrCat("modprinc -maxlife \"6 seconds\" ", kHostA))
+          .ok());
+  auto id = MakeIdentity();
+  ASSERT_NE(id, nullptr);
+  ASSERT_TRUE(id->RefreshTgt(absl::Now()).ok());
+  const absl::Time first_end = *id->tgt_end_time();
+  EXPECT_LE(first_end - absl::Now(), absl::Seconds(7));
+  const absl::Time stop = absl::Now() + absl::Seconds(8);
+  int peer = 0;
+  while (absl::Now() < stop) {
+    // New peers need the TGT: every fetch succeeds across its expiry.
+    std::string name = AddPeer(absl::StrCat("kink/tgtpeer", peer++, ".test"));
+    auto t = id->GetServiceTicket(name, absl::Now());
+    ASSERT_TRUE(t.ok()) << t.status();
+    absl::SleepFor(absl::Milliseconds(700));
+  }
+  EXPECT_GT(*id->tgt_end_time(), first_end);
+  EXPECT_EQ(*id->ccache_entries(), 1u);
+}
+
 TEST_F(IdentityTest, KdcDownKeepsCachedTicketsAndRecovers) {
   std::string b = AddPeer("kink/host-b.test");
   std::string c = AddPeer("kink/host-c.test");
