@@ -4,7 +4,8 @@ namespace kink::isakmp {
 
 wire::Result<NoncePayload> NoncePayload::Decode(wire::Reader& body) {
   const size_t start = body.offset();
-  if (body.remaining() < kMinNonceSize || body.remaining() > kMaxNonceSize) {
+  if (body.remaining() < wire::isakmp::kMinNonceSize ||
+      body.remaining() > wire::isakmp::kMaxNonceSize) {
     return wire::Fail(wire::ErrorCode::kIsakmpBadPayloadLength, start);
   }
   return NoncePayload{body.ReadRest()};

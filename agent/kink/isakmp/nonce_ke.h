@@ -13,9 +13,6 @@
 
 namespace kink::isakmp {
 
-inline constexpr size_t kMinNonceSize = 8;    // RFC 2409 5
-inline constexpr size_t kMaxNonceSize = 256;  // RFC 2409 5
-
 struct NoncePayload {
   static constexpr wire::isakmp::PayloadType kType =
       wire::isakmp::PayloadType::kNonce;

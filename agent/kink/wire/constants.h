@@ -66,6 +66,8 @@ inline constexpr size_t kPayloadHeaderSize = 4;  // NP, RESERVED, Length
 inline constexpr uint32_t kSituationIdentityOnly =
     0x00000001;                                       // SIT_IDENTITY_ONLY
 inline constexpr uint16_t kAttributeTvFlag = 0x8000;  // AF bit
+inline constexpr size_t kMinNonceSize = 8;            // RFC 2409 section 5
+inline constexpr size_t kMaxNonceSize = 256;          // RFC 2409 section 5
 
 enum class PayloadType : uint8_t {
   kNone = 0,       // ISAKMP_NPTYPE_NONE
