@@ -23,7 +23,16 @@ fi
 
 if [[ -x tests/fuzz/run_fuzzers.sh && "$fuzz_seconds" -gt 0 ]]; then
   echo "== fuzzers, ${fuzz_seconds}s each"
-  tests/fuzz/run_fuzzers.sh "$fuzz_seconds" "$out/fuzz-results.txt" || status=1
+  tests/fuzz/run_fuzzers.sh "$fuzz_seconds" 2>&1 | tee "$out/fuzz.log"
+  fuzz_status=${PIPESTATUS[0]}
+  [[ $fuzz_status -eq 0 ]] || status=1
+  # One result line per fuzzer for the summary ("=== name: OK|FAILED").
+  sed -n -e 's/^=== \([a-z_]*\): OK$/PASS fuzz:\1/p' \
+    -e 's/^=== \([a-z_]*\): FAILED.*/FAIL fuzz:\1/p' \
+    "$out/fuzz.log" > "$out/fuzz-results.txt"
+  if [[ $fuzz_status -ne 0 && ! -s "$out/fuzz-results.txt" ]]; then
+    echo "FAIL fuzz:build" > "$out/fuzz-results.txt"
+  fi
 fi
 
 beps=("$out/bep-default.json")
