@@ -76,10 +76,15 @@ xfrm::SaId Engine::State::OutboundId(const PeerState& peer,
                     xfrm::IpsecProtocol::kEsp};
 }
 
-xfrm::SaConfig Engine::State::MakeSa(const PeerState& peer, bool inbound,
-                                     uint32_t spi, const EspSuite& suite,
-                                     xfrm::Transform transform) const {
-  (void)suite;
+absl::StatusOr<xfrm::SaConfig> Engine::State::KeyedSa(
+    const PeerState& peer, const SessionCrypto& crypto, bool inbound,
+    uint32_t spi, const EspSuite& suite, absl::Span<const uint8_t> ni,
+    absl::Span<const uint8_t> nr) const {
+  absl::StatusOr<SecretBytes> keymat =
+      crypto.Keymat(3, spi, ni, nr, suite.keymat_bytes());
+  if (!keymat.ok()) return keymat.status();
+  absl::StatusOr<xfrm::Transform> transform = KernelTransform(suite, *keymat);
+  if (!transform.ok()) return transform.status();
   const xfrm::IpAddress& local = config.local.address;
   const xfrm::IpAddress& remote = peer.config.endpoint.address;
   xfrm::SaConfig sa;
@@ -87,7 +92,7 @@ xfrm::SaConfig Engine::State::MakeSa(const PeerState& peer, bool inbound,
   sa.src = inbound ? remote : local;
   sa.mode = xfrm::Mode::kTransport;
   sa.reqid = peer.reqid;
-  sa.transform = std::move(transform);
+  sa.transform = *std::move(transform);
   // Only the initiator rekeys; the responder's copies live a little longer
   // so that the initiator's rekey and DELETE always come first.
   sa.lifetime.hard_add = peer.config.hard_lifetime;

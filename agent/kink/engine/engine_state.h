@@ -154,8 +154,13 @@ struct Engine::State {
   void CheckEpoch(PeerState& peer, uint32_t epoch, Time now);
   void FlushPeer(PeerState& peer, Time now);
   void ScheduleDeletion(const xfrm::SaId& id, Time due);
-  xfrm::SaConfig MakeSa(const PeerState& peer, bool inbound, uint32_t spi,
-                        const EspSuite& suite, xfrm::Transform transform) const;
+  // The kernel SA for one direction, keyed from KEYMAT(spi, Ni[, Nr]).
+  absl::StatusOr<xfrm::SaConfig> KeyedSa(const PeerState& peer,
+                                         const SessionCrypto& crypto,
+                                         bool inbound, uint32_t spi,
+                                         const EspSuite& suite,
+                                         absl::Span<const uint8_t> ni,
+                                         absl::Span<const uint8_t> nr) const;
   xfrm::SaId InboundId(uint32_t spi) const;
   xfrm::SaId OutboundId(const PeerState& peer, uint32_t spi) const;
   absl::Status InstallPolicies(const PeerState& peer);

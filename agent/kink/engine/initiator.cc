@@ -137,19 +137,11 @@ void Engine::State::StartCreate(PeerState& peer, Time now, bool rekey) {
   // Optimistic pre-install (kink-protocol.md 5.4): key our inbound SA for
   // the first transform now, so traffic can flow as soon as the peer has
   // installed its outbound SA.
-  const SessionCrypto& crypto = *stored.attempts.front().crypto;
-  const EspSuite& first = stored.suites.front();
-  absl::StatusOr<SecretBytes> keymat =
-      crypto.Keymat(3, stored.inbound_spi, stored.ni, {}, first.keymat_bytes());
-  absl::Status installed = keymat.status();
-  if (installed.ok()) {
-    absl::StatusOr<xfrm::Transform> transform = KernelTransform(first, *keymat);
-    installed = transform.status();
-    if (installed.ok()) {
-      installed = xfrm->UpdateSa(
-          MakeSa(peer, true, stored.inbound_spi, first, *std::move(transform)));
-    }
-  }
+  absl::StatusOr<xfrm::SaConfig> inbound =
+      KeyedSa(peer, *stored.attempts.front().crypto, true, stored.inbound_spi,
+              stored.suites.front(), stored.ni, {});
+  absl::Status installed =
+      inbound.ok() ? xfrm->UpdateSa(*inbound) : inbound.status();
   if (!installed.ok()) {
     FailTx(stored,
            absl::StrCat("cannot install inbound SA: ", installed.message()),
@@ -414,15 +406,10 @@ void Engine::State::OnCreateReply(InitiatorTx& tx, PeerState& peer,
   }
   bool optimistic = selection->optimistic && nr.empty();
 
-  auto keyed_sa = [&](bool inbound,
-                      uint32_t spi) -> absl::StatusOr<xfrm::SaConfig> {
-    absl::StatusOr<SecretBytes> keymat =
-        crypto.Keymat(3, spi, tx.ni, nr, suite.keymat_bytes());
-    if (!keymat.ok()) return keymat.status();
-    absl::StatusOr<xfrm::Transform> transform = KernelTransform(suite, *keymat);
-    if (!transform.ok()) return transform.status();
-    return MakeSa(peer, inbound, spi, suite, *std::move(transform));
+  auto keyed_sa = [&](bool inbound, uint32_t spi) {
+    return KeyedSa(peer, crypto, inbound, spi, suite, tx.ni, nr);
   };
+
   absl::Status installed = absl::OkStatus();
   if (!optimistic) {
     // 3-way: the pre-keyed inbound SA used Ni only and maybe another suite.

@@ -266,15 +266,10 @@ void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
     rng->Fill(absl::MakeSpan(nr));
   }
   const SessionCrypto& crypto = *request.accepted.crypto;
-  auto keyed_sa = [&](bool inbound,
-                      uint32_t spi) -> absl::StatusOr<xfrm::SaConfig> {
-    absl::StatusOr<SecretBytes> keymat =
-        crypto.Keymat(3, spi, ni->data, nr, suite->keymat_bytes());
-    if (!keymat.ok()) return keymat.status();
-    absl::StatusOr<xfrm::Transform> kernel = KernelTransform(*suite, *keymat);
-    if (!kernel.ok()) return kernel.status();
-    return MakeSa(peer, inbound, spi, *suite, *std::move(kernel));
+  auto keyed_sa = [&](bool inbound, uint32_t spi) {
+    return KeyedSa(peer, crypto, inbound, spi, *suite, ni->data, nr);
   };
+
   absl::StatusOr<xfrm::SaConfig> inbound = keyed_sa(true, *inbound_spi);
   absl::StatusOr<xfrm::SaConfig> outbound = keyed_sa(false, outbound_spi);
   absl::Status installed = inbound.ok() ? outbound.status() : inbound.status();
