@@ -3,7 +3,10 @@
 
 Seeds are the hand-written golden vectors of the unit tests plus every KINK
 datagram of the racoon2 captures (read with tshark, if the shared folder is
-beside the repository). Re-running it is idempotent.
+beside the repository). Re-running it is idempotent. The decrypted racoon2
+plaintexts and Quick Mode chains (racoon2_plaintext_*, racoon2_qm_*) need the
+keytabs and come from tests/interop:racoon2_inner_test run with
+--test_env=KINK_DUMP_SEEDS_DIR=$PWD/tests/fuzz/corpus.
 """
 import glob
 import os

@@ -5,6 +5,12 @@
 // - each REPLY's SA validates against the CREATE's offer
 //   (isakmp::ValidateReply), optimistic exactly when the REPLY has no ACKREQ.
 // Locating the captures: see interop_data.h (SKIPs when absent).
+//
+// With KINK_DUMP_SEEDS_DIR=<repo>/tests/fuzz/corpus set (test_env), it also
+// writes the decrypted plaintexts and Quick Mode chains as fuzz seeds
+// (racoon2_plaintext_* and racoon2_qm_*); that is how those seeds were made.
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,6 +39,16 @@ std::span<const uint8_t> S(absl::Span<const uint8_t> s) {
 std::string Host(const IpAddress& ip) {  // README: a = .1, b = .2
   const std::string s = ip.ToString();
   return s == "10.77.0.1" ? "a" : s == "10.77.0.2" ? "b" : "";
+}
+
+// Writes `bytes` to $KINK_DUMP_SEEDS_DIR/<target>/<name> when that is set.
+void MaybeDumpSeed(const std::string& target, const std::string& name,
+                   absl::Span<const uint8_t> bytes) {
+  const char* dir = std::getenv("KINK_DUMP_SEEDS_DIR");
+  if (dir == nullptr || *dir == '\0') return;
+  std::ofstream out(absl::StrCat(dir, "/", target, "/", name),
+                    std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
 struct Exchange {
@@ -65,7 +81,10 @@ class Racoon2InnerTest : public testing::Test {
   }
 
   void CheckQuickMode(const wire::IsakmpPayload& qm, const wire::Message& msg,
-                      Exchange& ex) {
+                      Exchange& ex, const std::string& seed_name) {
+    std::vector<uint8_t> seed = {static_cast<uint8_t>(qm.inner_next_payload)};
+    seed.insert(seed.end(), qm.qm_payloads.begin(), qm.qm_payloads.end());
+    MaybeDumpSeed("isakmp_qm_fuzzer", "racoon2_qm_" + seed_name, seed);
     isakmp::QmChain chain;
     wire::Error e =
         isakmp::ParseQmChain(qm.inner_next_payload, qm.qm_payloads, &chain);
@@ -128,8 +147,12 @@ class Racoon2InnerTest : public testing::Test {
       EXPECT_EQ(inner->Encode(), *plain);
       EXPECT_TRUE(inner->trailer.empty());  // racoon2 adds no end padding
       ++plaintexts_;
+      const std::string seed_name =
+          absl::StrCat(file.substr(0, file.rfind('.')), "_f", d.frame_number);
+      MaybeDumpSeed("wire_message_fuzzer", "racoon2_plaintext_" + seed_name,
+                    *plain);
       if (const auto* qm = inner->Find<wire::IsakmpPayload>()) {
-        CheckQuickMode(*qm, *msg, ex);
+        CheckQuickMode(*qm, *msg, ex, seed_name);
       }
     }
   }
