@@ -1,14 +1,16 @@
 // kink-agent: one per host; negotiates IPsec SAs with peer agents over KINK.
 //
-// This build checks its configuration and that the controller is serving,
-// then waits to be stopped. Registration, KINK negotiation and SA
-// installation are not in this build (see README.md, "Status").
+// This build checks its configuration, that the controller is serving and
+// that its XFRM backend works (removing state an earlier run left), then
+// waits to be stopped. Registration and running the KINK engine over UDP are
+// not in this build yet (see README.md, "Status").
 #include <iostream>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "agent/agent_options.h"
 #include "agent/control/controller_probe.h"
+#include "agent/kernel_state.h"
 #include "common/logging.h"
 #include "common/signals.h"
 #include "common/version.h"
@@ -19,6 +21,7 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   double controller_timeout_seconds = 10;
   bool check_only = false;
+  kink::agent::KernelOptions kernel_options;
 
   CLI::App app{
       "kink-agent: authenticates with the host keytab, negotiates IPsec SAs "
@@ -41,6 +44,14 @@ int main(int argc, char** argv) {
                  "seconds to wait for the controller at start")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--xfrm", kernel_options.backend,
+                 "kernel (netlink XFRM) or memory (in-memory SAD/SPD, for "
+                 "unprivileged development)")
+      ->capture_default_str();
+  app.add_option("--netns", kernel_options.netns,
+                 "network namespace for the kernel backend");
+  app.add_flag("--keep-state", kernel_options.keep_on_exit,
+               "leave this agent's SAs and policies in the kernel at exit");
   app.add_flag("--check", check_only,
                "validate the configuration and controller, then exit");
   app.add_option("--log-level", log_level,
@@ -78,15 +89,42 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", std::string(status.message()));
     return 3;
   }
-  spdlog::info("{} ready: keytab {}, controller {} serving", options.principal,
-               options.keytab, options.controller);
+  absl::StatusOr<std::unique_ptr<kink::xfrm::XfrmBackend>> kernel =
+      kink::agent::OpenKernel(kernel_options, std::chrono::steady_clock::now());
+  if (!kernel.ok()) {
+    spdlog::critical("XFRM backend '{}': {}", kernel_options.backend,
+                     std::string(kernel.status().message()));
+    return 4;
+  }
+  absl::StatusOr<kink::agent::StaleState> stale =
+      kink::agent::RemoveStaleState(**kernel);
+  if (!stale.ok()) {
+    spdlog::critical("cannot clean up earlier state: {}",
+                     std::string(stale.status().message()));
+    return 4;
+  }
+  if (stale->sas > 0 || stale->policies > 0) {
+    spdlog::info("removed {} SAs and {} policies left by an earlier run",
+                 stale->sas, stale->policies);
+  }
+  spdlog::info("{} ready: keytab {}, controller {} serving, xfrm {}",
+               options.principal, options.keytab, options.controller,
+               kernel_options.backend);
   if (check_only) return 0;
 
   spdlog::warn(
       "this build does not yet register with the controller or negotiate "
       "SAs; idling until stopped");
   absl::StatusOr<int> signal_number = kink::WaitForTerminationSignal();
-  spdlog::info("signal {} received, stopped",
+  spdlog::info("signal {} received, stopping",
                signal_number.ok() ? *signal_number : -1);
+  if (!kernel_options.keep_on_exit) {
+    if (absl::Status removed = (*kernel)->RemoveOwned(); !removed.ok()) {
+      spdlog::error("cannot remove our kernel state: {}",
+                    std::string(removed.message()));
+      return 1;
+    }
+  }
+  spdlog::info("stopped");
   return 0;
 }

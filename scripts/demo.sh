@@ -35,9 +35,9 @@ step "kinkctl get agents"
 step "kinkctl get agents -o json"
 "$bin/client/kinkctl" get agents -o json
 
-step "kink-agent --check (configuration and controller health)"
+step "kink-agent --check (configuration, controller health, XFRM backend)"
 printf 'demo' > "$work/demo.keytab"
-"$bin/agent/kink-agent" --check --keytab "$work/demo.keytab" \
+"$bin/agent/kink-agent" --check --xfrm memory --keytab "$work/demo.keytab" \
   --principal kink/demo-host.test --controller "$KINKCTL_CONTROLLER" \
   --label zone=demo
 

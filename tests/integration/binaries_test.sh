@@ -51,7 +51,7 @@ set -e
 
 # Agent: --check against the running controller succeeds.
 printf 'placeholder' > "$work/keytab"
-"$agent" --check --keytab "$work/keytab" --controller "$address" \
+"$agent" --check --xfrm memory --keytab "$work/keytab" --controller "$address" \
   --principal kink/host-a.test 2> "$work/agent.log" \
   || fail "agent --check failed: $(cat "$work/agent.log")"
 set +e
@@ -60,6 +60,14 @@ set +e
 set -e
 [[ $rc -eq 2 ]] || fail "agent with missing keytab: exit $rc, want 2"
 expect_contains "$(cat "$work/agent.log")" "missing.keytab" "missing keytab"
+
+# Unknown XFRM backend: typed exit code and a message naming it.
+set +e
+"$agent" --check --xfrm pfkey --keytab "$work/keytab" --controller "$address" \
+  --principal kink/host-a.test 2> "$work/agent.log"; rc=$?
+set -e
+[[ $rc -eq 4 ]] || fail "agent with unknown --xfrm: exit $rc, want 4"
+expect_contains "$(cat "$work/agent.log")" "unknown XFRM backend 'pfkey'" "bad --xfrm"
 
 # Controller stops cleanly on SIGTERM.
 kill -TERM "$controller_pid"
@@ -74,7 +82,7 @@ set -e
 [[ $rc -eq 3 ]] || fail "kinkctl without controller: exit $rc, want 3"
 expect_contains "$(cat "$work/err")" "cannot reach kink-controller" "unreachable"
 set +e
-"$agent" --check --keytab "$work/keytab" --controller "$address" \
+"$agent" --check --xfrm memory --keytab "$work/keytab" --controller "$address" \
   --principal kink/host-a.test --controller-timeout 3 2> "$work/agent.log"; rc=$?
 set -e
 [[ $rc -eq 3 ]] || fail "agent without controller: exit $rc, want 3"
