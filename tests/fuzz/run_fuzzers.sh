@@ -22,7 +22,8 @@ output_base="${KINK_FUZZ_OUTPUT_BASE:-$HOME/.cache/kink-bazel-fuzz}"
 work="$(mktemp -d)"
 artifacts="${FUZZ_ARTIFACTS:-$work/artifacts}"
 mkdir -p "$artifacts"
-trap 'rm -rf "$work/corpus"' EXIT
+# The second Bazel server is stopped at the end: the machine is shared.
+trap 'rm -rf "$work/corpus"; bazel --output_base="$output_base" shutdown >/dev/null 2>&1 || true' EXIT
 
 labels=()
 for t in "${targets[@]}"; do labels+=("//tests/fuzz:$t"); done
