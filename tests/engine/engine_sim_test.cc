@@ -50,10 +50,13 @@ struct Agent {
   std::unique_ptr<Engine> engine;
 
   SimNetwork::TicketSource Tickets() {
-    return [this](const std::string& peer)
+    return [this](const FetchTicket& request)
                -> absl::StatusOr<std::shared_ptr<const Ticket>> {
       absl::StatusOr<krb::ServiceTicket> ticket =
-          identity->GetServiceTicket(peer, absl::Now());
+          request.peer_tgt.empty()
+              ? identity->GetServiceTicket(request.peer, absl::Now())
+              : identity->GetUserToUserTicket(request.peer, request.peer_tgt,
+                                              absl::Now());
       if (!ticket.ok()) return ticket.status();
       return std::make_shared<krb::EngineTicket>(*std::move(ticket));
     };
@@ -97,6 +100,10 @@ class EngineSimTest : public ::testing::Test {
     options.verifier.server_principal = agent->principal;
     options.verifier.replay_cache = *krb::ReplayCache::Open(rcache);
     options.local_principal = agent->principal;
+    Agent* raw = agent.get();
+    options.local_tgt = [raw]() {
+      return raw->identity->CurrentTgt(absl::Now());
+    };
     auto kerberos = krb::CreateEngineKerberos(agent->ctx, options);
     EXPECT_TRUE(kerberos.ok()) << kerberos.status();
     agent->kerberos = *std::move(kerberos);
@@ -551,6 +558,53 @@ TEST_F(EngineSimTest, BadPeerConfigurationChangesNothing) {
   v6.endpoint.address = *xfrm::IpAddress::Parse("2001:db8::2");
   EXPECT_FALSE(a->engine->SetPeers({v6}, sim_.now()).ok());
   EXPECT_EQ(a->kernel->ListOwned()->policies.size(), 0u);
+}
+
+TEST_F(EngineSimTest, UserToUserPeerGetsItsTgtAskedFirst) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 35);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 36);
+  AddToSim(*a);
+  AddToSim(*b);
+  PeerConfig to_b = PeerOf(*b, {"aes128gcm16"}, true);
+  to_b.user_to_user = true;
+  ASSERT_TRUE(a->engine->SetPeers({to_b}, sim_.now()).ok());
+  ASSERT_TRUE(
+      b->engine->SetPeers({PeerOf(*a, {"aes128gcm16"}, false)}, sim_.now())
+          .ok());
+  sim_.RunFor(seconds(3));
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  ExpectPairsAgree(*a, *b);
+  // GETTGT (no checksum) answered by TGT_REP, then the CREATE.
+  auto gettgt = wire::ParseMessage(sim_.sent("host-a")[0].bytes);
+  ASSERT_TRUE(gettgt.ok());
+  EXPECT_EQ(gettgt->header.type, wire::MessageType::kGetTgt);
+  EXPECT_EQ(gettgt->header.cksum_len, 0);
+  auto tgt_rep = wire::ParseMessage(sim_.sent("host-b")[0].bytes);
+  ASSERT_TRUE(tgt_rep.ok());
+  EXPECT_NE(tgt_rep->Find<wire::TgtRepPayload>(), nullptr);
+  auto create = wire::ParseMessage(sim_.sent("host-a")[1].bytes);
+  ASSERT_TRUE(create.ok());
+  EXPECT_EQ(create->header.type, wire::MessageType::kCreate);
+}
+
+TEST_F(EngineSimTest, GetTgtForSomeoneElseIsRefused) {
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 37);
+  AddToSim(*b);
+  std::string other = "kink/host-z.test@KINK.TEST";
+  wire::Message message;
+  message.header.type = wire::MessageType::kGetTgt;
+  message.header.xid = 9;
+  message.payloads.push_back(wire::TgtReqPayload{absl::MakeConstSpan(
+      reinterpret_cast<const uint8_t*>(other.data()), other.size())});
+  sim_.Inject("host-b", Endpoint{*xfrm::IpAddress::Parse("192.0.2.9"), 910},
+              message.Encode());
+  ASSERT_EQ(sim_.sent("host-b").size(), 1u);
+  auto reply = wire::ParseMessage(sim_.sent("host-b")[0].bytes);
+  ASSERT_TRUE(reply.ok());
+  ASSERT_NE(reply->Find<wire::ErrorPayload>(), nullptr);
+  EXPECT_EQ(reply->Find<wire::ErrorPayload>()->code(),
+            wire::KinkErrorCode::kProtoErr);
+  EXPECT_EQ(reply->Find<wire::TgtRepPayload>(), nullptr);
 }
 
 TEST_F(EngineSimTest, Ipv6Peers) {

@@ -344,8 +344,10 @@ void Engine::OnDatagram(const Endpoint& from,
     case wire::MessageType::kAck:
       s.OnCommand(from, *message, now);
       return;
+    case wire::MessageType::kGetTgt:
+      s.OnGetTgt(from, *message, now);
+      return;
     default:
-      // GETTGT (user-to-user) is not served by this engine yet.
       ++s.stats.dropped_malformed;
       s.SendUnauthenticatedError(from, message->header.xid,
                                  wire::KinkErrorCode::kProtoErr, now);

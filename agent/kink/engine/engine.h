@@ -56,6 +56,9 @@ struct PeerConfig {
   // STATUS transmissions without an authenticated answer before the peer
   // is declared dead.
   uint32_t dpd_max_tries = 3;
+  // The peer has no service key with the KDC (RFC 4430 user-to-user): its
+  // TGT is asked for with GETTGT, and tickets are issued against it.
+  bool user_to_user = false;
 };
 
 struct RetransmitPolicy {
@@ -99,10 +102,13 @@ struct SendDatagram {
   std::vector<uint8_t> bytes;
 };
 
-// Fetch a service ticket for `peer`; answer with Engine::OnTicket.
+// Fetch a service ticket for `peer`; answer with Engine::OnTicket. With
+// `peer_tgt` set (user-to-user), the ticket must be issued against that TGT
+// (TGS-REQ with ENC-TKT-IN-SKEY).
 struct FetchTicket {
   uint64_t request_id = 0;
   std::string peer;
+  std::vector<uint8_t> peer_tgt;
 };
 
 enum class EventKind {

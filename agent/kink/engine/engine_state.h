@@ -42,6 +42,8 @@ struct PeerState {
   std::vector<EspSuite> suites;  // config.esp_suites resolved
   std::shared_ptr<const Ticket> ticket;
   std::optional<uint64_t> ticket_request;  // outstanding FetchTicket
+  std::vector<uint8_t> peer_tgt;           // user-to-user: from TGT_REP
+  std::optional<uint32_t> gettgt_xid;      // user-to-user: GETTGT in flight
   uint32_t epoch = 0;                      // last seen; 0 = unknown
   std::vector<SaPair> pairs;
   std::optional<uint32_t> create_xid;  // our CREATE in flight
@@ -50,7 +52,7 @@ struct PeerState {
   Time last_heard;                     // last authenticated message
 };
 
-enum class TxKind { kCreate, kDelete, kStatus };
+enum class TxKind { kCreate, kDelete, kStatus, kGetTgt };
 
 // One attempt (transmission) of an initiator transaction: each carries a
 // fresh AP-REQ, so the REPLY may answer any of them.
@@ -171,6 +173,8 @@ struct Engine::State {
   void StartCreate(PeerState& peer, Time now, bool rekey);
   void StartDelete(PeerState& peer, const SaPair& pair, Time now);
   void StartStatus(PeerState& peer, Time now);
+  void StartGetTgt(PeerState& peer, Time now);
+  void OnTgtReply(InitiatorTx& tx, const wire::Message& message, Time now);
   // DELETE for our inbound SPI; false if it could not be sent.
   bool SendDelete(const std::string& principal, const Endpoint& to,
                   std::shared_ptr<const Ticket> ticket, uint32_t inbound_spi,
@@ -195,6 +199,7 @@ struct Engine::State {
   void HandleAck(CachedReply& cached, const std::string& principal, Time now);
   void SendUnauthenticatedError(const Endpoint& to, uint32_t xid,
                                 wire::KinkErrorCode code, Time now);
+  void OnGetTgt(const Endpoint& from, const wire::Message& message, Time now);
 
   // timers.cc
   std::optional<Time> NextTimer() const;

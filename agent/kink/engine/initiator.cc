@@ -20,6 +20,8 @@ wire::MessageType MessageTypeOf(TxKind kind) {
       return wire::MessageType::kDelete;
     case TxKind::kStatus:
       return wire::MessageType::kStatus;
+    case TxKind::kGetTgt:
+      return wire::MessageType::kGetTgt;
   }
   return wire::MessageType::kReserved;
 }
@@ -32,6 +34,8 @@ std::string_view KindName(TxKind kind) {
       return "DELETE";
     case TxKind::kStatus:
       return "STATUS";
+    case TxKind::kGetTgt:
+      return "GETTGT";
   }
   return "?";
 }
@@ -43,10 +47,56 @@ void Engine::State::RequestTicket(PeerState& peer) {
   uint64_t id = next_ticket_request++;
   peer.ticket_request = id;
   ticket_requests[id] = peer.config.principal;
-  actions.push_back(FetchTicket{id, peer.config.principal});
+  actions.push_back(FetchTicket{id, peer.config.principal, peer.peer_tgt});
+}
+
+void Engine::State::StartGetTgt(PeerState& peer, Time now) {
+  if (peer.gettgt_xid.has_value()) return;
+  InitiatorTx tx;
+  tx.kind = TxKind::kGetTgt;
+  tx.xid = AllocateXid();
+  tx.peer = peer.config.principal;
+  tx.to = peer.config.endpoint;
+  tx.max_tries = config.retransmit.max_tries;
+  // KINK_TGT_REQ names the principal whose TGT we want: the peer's.
+  tx.qm_bytes.assign(peer.config.principal.begin(),
+                     peer.config.principal.end());
+  uint32_t xid = tx.xid;
+  InitiatorTx& stored = txs.emplace(xid, std::move(tx)).first->second;
+  peer.gettgt_xid = xid;
+  SendAttempt(stored, now).IgnoreError();  // unauthenticated: cannot fail
+}
+
+void Engine::State::OnTgtReply(InitiatorTx& tx, const wire::Message& message,
+                               Time now) {
+  PeerState* peer = FindPeer(tx.peer);
+  const auto* tgt = message.Find<wire::TgtRepPayload>();
+  if (tgt == nullptr || tgt->tgt.empty()) {
+    // GETTGT replies are unauthenticated by design (RFC 4430): an error in
+    // one is only a hint, so keep retransmitting until the budget ends.
+    ++stats.dropped_unauthenticated;
+    return;
+  }
+  if (peer == nullptr) {
+    txs.erase(tx.xid);
+    return;
+  }
+  // A forged TGT only yields a ticket the peer cannot read: safe to use.
+  peer->peer_tgt.assign(tgt->tgt.begin(), tgt->tgt.end());
+  peer->gettgt_xid.reset();
+  txs.erase(tx.xid);
+  RequestTicket(*peer);  // OnTicket schedules the CREATE
+  (void)now;
 }
 
 absl::Status Engine::State::SendAttempt(InitiatorTx& tx, Time now) {
+  if (tx.kind == TxKind::kGetTgt) {  // no key yet: no AP-REQ, no checksum
+    if (++tx.tries > 1) ++stats.retransmissions;
+    tx.next_send = now + Backoff(tx.tries);
+    Send(tx.to, BuildUnprotected(wire::MessageType::kGetTgt, tx.xid,
+                                 wire::TgtReqPayload{tx.qm_bytes}));
+    return absl::OkStatus();
+  }
   absl::StatusOr<BuiltApReq> built = kerberos->BuildApReq(*tx.ticket);
   if (!built.ok()) return built.status();
   ProtectedContent content;
@@ -81,7 +131,11 @@ void Engine::State::StartCreate(PeerState& peer, Time now, bool rekey) {
   if (peer.create_xid.has_value()) return;
   if (!rekey && !peer.pairs.empty()) return;  // already keyed
   if (peer.ticket == nullptr) {
-    RequestTicket(peer);  // OnTicket schedules the CREATE
+    if (peer.config.user_to_user && peer.peer_tgt.empty()) {
+      StartGetTgt(peer, now);  // then the ticket, then the CREATE
+    } else {
+      RequestTicket(peer);  // OnTicket schedules the CREATE
+    }
     return;
   }
   xfrm::SpiRequest spi_request;
@@ -227,6 +281,11 @@ void Engine::State::FailTx(InitiatorTx& tx, const std::string& detail,
     // Nothing half installed: the larval or pre-keyed inbound SA goes.
     xfrm->DeleteSa(InboundId(tx.inbound_spi)).IgnoreError();
     ++stats.creates_failed;
+    if (peer != nullptr && peer->config.user_to_user) {
+      // The peer may have restarted with a new TGT: ask for it again.
+      peer->ticket.reset();
+      peer->peer_tgt.clear();
+    }
     if (peer != nullptr && peer->create_xid == tx.xid) {
       peer->create_xid.reset();
       if (peer->config.initiator) peer->next_create = now + config.create_retry;
@@ -234,6 +293,10 @@ void Engine::State::FailTx(InitiatorTx& tx, const std::string& detail,
     }
   }
   if (tx.kind == TxKind::kStatus && peer != nullptr) peer->status_xid.reset();
+  if (tx.kind == TxKind::kGetTgt && peer != nullptr) {
+    peer->gettgt_xid.reset();
+    if (peer->config.initiator) peer->next_create = now + config.create_retry;
+  }
   Emit(EventKind::kExchangeFailed, tx.peer, nullptr,
        absl::StrCat(std::string(KindName(tx.kind)), " failed: ", detail));
   txs.erase(tx.xid);
@@ -244,6 +307,9 @@ void Engine::State::OnTxExhausted(InitiatorTx& tx, Time now) {
                                     " transmissions");
   PeerState* peer = FindPeer(tx.peer);
   switch (tx.kind) {
+    case TxKind::kGetTgt:
+      FailTx(tx, detail, now);
+      return;
     case TxKind::kCreate: {
       // The peer may have installed the pair and only its REPLYs were lost:
       // ask it to drop what it keyed for our SPI, so no orphan stays there.
@@ -285,6 +351,10 @@ void Engine::State::OnReply(const Endpoint& from, const wire::Message& message,
     return;
   }
   InitiatorTx& tx = it->second;
+  if (tx.kind == TxKind::kGetTgt) {
+    OnTgtReply(tx, message, now);
+    return;
+  }
   const wire::ApRepPayload* ap_rep = message.Find<wire::ApRepPayload>();
   if (ap_rep == nullptr) {
     // Unauthenticated errors are never acted on (anyone could forge them):
@@ -326,6 +396,8 @@ void Engine::State::OnReply(const Endpoint& from, const wire::Message& message,
       ScheduleDeletion(InboundId(tx.delete_inbound_spi),
                        now + config.delete_grace);
       txs.erase(it);
+      return;
+    case TxKind::kGetTgt:  // handled above
       return;
     case TxKind::kCreate:
       if (peer == nullptr) {  // removed meanwhile

@@ -89,6 +89,9 @@ class Kerberos {
   // The Kerberos error number in a received KRB-ERROR, if it parses.
   virtual std::optional<int32_t> KrbErrorCode(
       absl::Span<const uint8_t> krb_error) = 0;
+  // User-to-user responder (RFC 4430 GETTGT): our current TGT, DER, for a
+  // KINK_TGT_REP. FailedPrecondition when none is available.
+  virtual absl::StatusOr<std::vector<uint8_t>> LocalTgt() = 0;
 };
 
 }  // namespace kink::engine

@@ -55,6 +55,36 @@ void Engine::State::SendUnauthenticatedError(const Endpoint& to, uint32_t xid,
                             wire::ErrorPayload{static_cast<uint32_t>(code)}));
 }
 
+void Engine::State::OnGetTgt(const Endpoint& from, const wire::Message& message,
+                             Time now) {
+  const auto* request = message.Find<wire::TgtReqPayload>();
+  std::string wanted(request != nullptr ? request->princ_name.begin() : nullptr,
+                     request != nullptr ? request->princ_name.end() : nullptr);
+  const std::string& us = config.local_principal;
+  bool for_us = wanted == us || (us.size() > wanted.size() &&
+                                 us.compare(0, wanted.size(), wanted) == 0 &&
+                                 us[wanted.size()] == '@');
+  if (!for_us) {
+    ++stats.dropped_malformed;
+    SendUnauthenticatedError(from, message.header.xid,
+                             wire::KinkErrorCode::kProtoErr, now);
+    return;
+  }
+  // The TGT_REP is larger than the request: budget it like error replies,
+  // so GETTGT cannot be used to amplify a flood.
+  if (!AllowErrorReply(from, now)) return;
+  absl::StatusOr<std::vector<uint8_t>> tgt = kerberos->LocalTgt();
+  if (!tgt.ok()) {
+    ++stats.error_replies_sent;
+    Send(from, BuildUnprotected(wire::MessageType::kReply, message.header.xid,
+                                wire::ErrorPayload{static_cast<uint32_t>(
+                                    wire::KinkErrorCode::kIntErr)}));
+    return;
+  }
+  Send(from, BuildUnprotected(wire::MessageType::kReply, message.header.xid,
+                              wire::TgtRepPayload{*tgt}));
+}
+
 void Engine::State::Reply(Request& request, const ProtectedContent& content,
                           bool ack_req, Time now, CachedReply extra) {
   absl::StatusOr<std::vector<uint8_t>> bytes =

@@ -96,6 +96,20 @@ class EngineKerberosImpl final : public engine::Kerberos {
       absl::Span<const uint8_t> ap_req) override {
     absl::StatusOr<VerifiedApReq> verified =
         verifier_->Verify(AsStd(ap_req), absl::Now());
+    if (!verified.ok() && options_.local_tgt) {
+      // A user-to-user ticket is encrypted in our TGT session key, which
+      // the keytab cannot open.
+      std::optional<KrbErrorKind> kind = GetKrbErrorKind(verified.status());
+      if (kind == KrbErrorKind::kNoKey || kind == KrbErrorKind::kBadIntegrity ||
+          kind == KrbErrorKind::kBadKeyVersion) {
+        absl::StatusOr<ServiceTicket> tgt = options_.local_tgt();
+        if (tgt.ok()) {
+          absl::StatusOr<VerifiedApReq> u2u = verifier_->VerifyUserToUser(
+              AsStd(ap_req), tgt->session_key, absl::Now());
+          if (u2u.ok()) verified = std::move(u2u);
+        }
+      }
+    }
     if (!verified.ok()) return verified.status();
     absl::StatusOr<KinkCrypto> crypto =
         KinkCrypto::Create(ctx_, verified->session_key, options_.prf_mode);
@@ -122,6 +136,16 @@ class EngineKerberosImpl final : public engine::Kerberos {
     absl::StatusOr<std::vector<uint8_t>> der = EncodeKrbError(*ctx_, message);
     if (der.ok()) reply.krb_error = *std::move(der);
     return reply;
+  }
+
+  absl::StatusOr<std::vector<uint8_t>> LocalTgt() override {
+    if (!options_.local_tgt) {
+      return absl::FailedPreconditionError(
+          "this agent does not serve user-to-user (no TGT source)");
+    }
+    absl::StatusOr<ServiceTicket> tgt = options_.local_tgt();
+    if (!tgt.ok()) return tgt.status();
+    return tgt->ticket_der;
   }
 
   std::optional<int32_t> KrbErrorCode(

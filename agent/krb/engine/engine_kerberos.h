@@ -3,6 +3,7 @@
 #ifndef KINK_AGENT_KRB_ENGINE_ENGINE_KERBEROS_H_
 #define KINK_AGENT_KRB_ENGINE_ENGINE_KERBEROS_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,11 @@ struct EngineKerberosOptions {
   // Our principal, named as the server of KRB-ERRORs we send.
   std::string local_principal;
   PrfMode prf_mode = PrfMode::kRfc3961;
+  // User-to-user responder: our current TGT (for TGT_REP, and to verify
+  // AP-REQs issued against it). Called on the engine thread, so it must not
+  // block on the KDC; the agent keeps the TGT fresh elsewhere. Unset: this
+  // agent does not answer GETTGT.
+  std::function<absl::StatusOr<ServiceTicket>()> local_tgt;
 };
 
 // Errors: those of ApVerifier::Create (keytab missing, unreadable, empty).

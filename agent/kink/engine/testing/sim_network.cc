@@ -92,7 +92,7 @@ void SimNetwork::Drain(Node& node) {
       pending.to = name;
       pending.generation = node.generation;
       pending.ticket_request = fetch->request_id;
-      pending.ticket = node.tickets(fetch->peer);
+      pending.ticket = node.tickets(*fetch);
       Schedule(std::move(pending));
     } else {
       node.events.push_back(std::get<EngineEvent>(*action));

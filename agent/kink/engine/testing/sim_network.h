@@ -43,7 +43,7 @@ class SimNetwork {
  public:
   using TicketSource =
       std::function<absl::StatusOr<std::shared_ptr<const Ticket>>(
-          const std::string& peer)>;
+          const FetchTicket& request)>;
 
   SimNetwork(uint64_t seed, Time start);
 
