@@ -18,6 +18,12 @@ mount -t tmpfs run /host/run
 # After the tmpfs mounts, so a result folder under /tmp stays visible.
 mkdir -p "/host$out" 2>/dev/null
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out "/host$out" || { echo "init: no out share"; poweroff -f; }
+# A workspace under /tmp, hidden by the tmpfs above, comes as its own share.
+ws=$(sed -n 's/.*kink_ws=\([^ ]*\).*/\1/p' /proc/cmdline)
+if [ -n "$ws" ]; then
+  mkdir -p "/host$ws"
+  mount -t 9p -o trans=virtio,version=9p2000.L,ro ws "/host$ws" || { echo "init: no workspace share"; poweroff -f; }
+fi
 echo /sbin/modprobe >/proc/sys/kernel/modprobe
 cut -d' ' -f1 /proc/uptime >"/host$out/boot_seconds"
 chroot /host /bin/sh "$out/cmd.sh" >"/host$out/scenario.log" 2>&1

@@ -29,9 +29,23 @@ if (($# < 1)); then
 fi
 script=$(readlink -f "$1"); shift
 [[ -r "$script" ]] || { echo "vm_run: cannot read $script" >&2; exit 125; }
-# The guest mounts a fresh tmpfs on /tmp, hiding the host's.
+# The guest mounts a fresh tmpfs on /tmp, hiding the host's. A workspace
+# under /tmp (a CI clone, say) is shared on its own, read-only, at the same
+# path, so the scenario and what it sources stay visible.
+ws_dir=""
+ws_args=()
 case "$script" in /tmp/*)
-  echo "vm_run: $script is under /tmp, which the guest cannot see" >&2; exit 125 ;;
+  ws_dir=$(dirname "$script")
+  while [[ "$ws_dir" != /tmp && ! -e "$ws_dir/WORKSPACE" ]]; do
+    ws_dir=$(dirname "$ws_dir")
+  done
+  [[ "$ws_dir" == /tmp ]] && ws_dir=$(dirname "$script")
+  case "$ws_dir" in *[[:space:]]*)
+    echo "vm_run: $ws_dir has spaces; the guest cannot mount it" >&2; exit 125 ;;
+  esac
+  ws_args=(-fsdev "local,id=w,path=$ws_dir,security_model=none,readonly=on"
+           -device virtio-9p-pci,fsdev=w,mount_tag=ws)
+  ;;
 esac
 
 here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
@@ -73,11 +87,12 @@ trap 'exit 130' INT TERM
 start=$(date +%s.%N)
 qemu-system-x86_64 -accel tcg -m "$memory_mib" -smp 1 -nographic -no-reboot \
   -kernel "$kernel" -initrd "$initramfs" \
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 kink_out=$out" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 kink_out=$out${ws_dir:+ kink_ws=$ws_dir}" \
   -fsdev local,id=h,path=/,security_model=none,readonly=on,multidevs=remap \
   -device virtio-9p-pci,fsdev=h,mount_tag=host \
   -fsdev local,id=o,path="$out",security_model=none \
   -device virtio-9p-pci,fsdev=o,mount_tag=out \
+  "${ws_args[@]}" \
   -nic none </dev/null >"$out/console.log" 2>&1 &
 qemu_pid=$!
 
