@@ -37,6 +37,44 @@ std::string TempDir() {
   return dir != nullptr ? dir : "/tmp";
 }
 
+// A host whose clock runs `error` ahead: its authenticators carry that
+// error, and it reads peers' clocks as behind by as much.
+class SkewedKerberos final : public Kerberos {
+ public:
+  SkewedKerberos(std::unique_ptr<Kerberos> inner,
+                 std::chrono::microseconds error)
+      : inner_(std::move(inner)), error_(error) {}
+  absl::StatusOr<BuiltApReq> BuildApReq(
+      const Ticket& ticket, std::chrono::microseconds offset) override {
+    return inner_->BuildApReq(ticket, offset + error_);
+  }
+  absl::Status VerifyApRep(const PendingApReq& pending,
+                           absl::Span<const uint8_t> ap_rep) override {
+    return inner_->VerifyApRep(pending, ap_rep);
+  }
+  absl::StatusOr<AcceptedApReq> VerifyApReq(
+      absl::Span<const uint8_t> ap_req) override {
+    return inner_->VerifyApReq(ap_req);
+  }
+  ApFailureReply FailureReply(const absl::Status& failure,
+                              absl::Span<const uint8_t> ap_req) override {
+    return inner_->FailureReply(failure, ap_req);
+  }
+  std::optional<KrbErrorInfo> ParseKrbError(
+      absl::Span<const uint8_t> krb_error) override {
+    std::optional<KrbErrorInfo> info = inner_->ParseKrbError(krb_error);
+    if (info.has_value()) info->clock_offset -= error_;
+    return info;
+  }
+  absl::StatusOr<std::vector<uint8_t>> LocalTgt() override {
+    return inner_->LocalTgt();
+  }
+
+ private:
+  std::unique_ptr<Kerberos> inner_;
+  std::chrono::microseconds error_;
+};
+
 // One agent: engine, Kerberos, identity and kernel, rebuilt on "reboot".
 struct Agent {
   std::string name;
@@ -83,9 +121,10 @@ class EngineSimTest : public ::testing::Test {
     delete keytabs;
   }
 
-  std::unique_ptr<Agent> MakeAgent(const std::string& host,
-                                   const std::string& address, uint32_t epoch,
-                                   uint64_t seed) {
+  std::unique_ptr<Agent> MakeAgent(
+      const std::string& host, const std::string& address, uint32_t epoch,
+      uint64_t seed,
+      std::chrono::seconds clock_error = std::chrono::seconds(0)) {
     auto agent = std::make_unique<Agent>();
     agent->name = host;
     agent->principal = kdc->Qualify(absl::StrCat("kink/", host, ".test"));
@@ -107,6 +146,10 @@ class EngineSimTest : public ::testing::Test {
     auto kerberos = krb::CreateEngineKerberos(agent->ctx, options);
     EXPECT_TRUE(kerberos.ok()) << kerberos.status();
     agent->kerberos = *std::move(kerberos);
+    if (clock_error.count() != 0) {
+      agent->kerberos = std::make_unique<SkewedKerberos>(
+          std::move(agent->kerberos), clock_error);
+    }
     krb::IdentityOptions identity;
     identity.principal = agent->principal;
     identity.keytab = keytabs->at(host);
@@ -605,6 +648,26 @@ TEST_F(EngineSimTest, GetTgtForSomeoneElseIsRefused) {
   EXPECT_EQ(reply->Find<wire::ErrorPayload>()->code(),
             wire::KinkErrorCode::kProtoErr);
   EXPECT_EQ(reply->Find<wire::TgtRepPayload>(), nullptr);
+}
+
+TEST_F(EngineSimTest, ClockSkewIsReportedAuthenticatedAndCorrected) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 38, std::chrono::hours(1));
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 39);
+  AddToSim(*a);
+  AddToSim(*b);
+  Connect(*a, *b, {"aes128gcm16"}, {"aes128gcm16"});
+  sim_.RunFor(seconds(3));
+  // b answered KRB_AP_ERR_SKEW (37) inside an authenticated REPLY ...
+  auto reply = wire::ParseMessage(sim_.sent("host-b")[0].bytes);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_NE(reply->Find<wire::ApRepPayload>(), nullptr);
+  EXPECT_GT(reply->header.cksum_len, 0);
+  EXPECT_TRUE(HasEvent(sim_.events("host-a"), EventKind::kExchangeFailed,
+                       "KRB_ERROR 37; retrying"));
+  // ... and a retried at once with its clock offset: keyed without waiting.
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  ExpectPairsAgree(*a, *b);
+  EXPECT_EQ(a->engine->stats().creates_completed, 1u);
 }
 
 TEST_F(EngineSimTest, Ipv6Peers) {

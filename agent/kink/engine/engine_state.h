@@ -44,7 +44,12 @@ struct PeerState {
   std::optional<uint64_t> ticket_request;  // outstanding FetchTicket
   std::vector<uint8_t> peer_tgt;           // user-to-user: from TGT_REP
   std::optional<uint32_t> gettgt_xid;      // user-to-user: GETTGT in flight
-  uint32_t epoch = 0;                      // last seen; 0 = unknown
+  // From an authenticated KRB_AP_ERR_SKEW: applied to our authenticators.
+  std::chrono::microseconds clock_offset{0};
+  // One immediate retry per failure kind (RFC 4430 / racoon2: a second
+  // SKEW or TKT_EXPIRED in a row aborts).
+  bool krb_error_retried = false;
+  uint32_t epoch = 0;  // last seen; 0 = unknown
   std::vector<SaPair> pairs;
   std::optional<uint32_t> create_xid;  // our CREATE in flight
   std::optional<uint32_t> status_xid;  // our DPD probe in flight
@@ -53,6 +58,10 @@ struct PeerState {
 };
 
 enum class TxKind { kCreate, kDelete, kStatus, kGetTgt };
+
+// Kerberos error numbers the initiator reacts to (RFC 4120 7.5.9).
+inline constexpr int32_t kKrbApErrTktExpired = 32;
+inline constexpr int32_t kKrbApErrSkew = 37;
 
 // One attempt (transmission) of an initiator transaction: each carries a
 // fresh AP-REQ, so the REPLY may answer any of them.
@@ -68,6 +77,7 @@ struct InitiatorTx {
   // Self-contained, so a DELETE can finish after its peer was removed.
   Endpoint to;
   std::shared_ptr<const Ticket> ticket;
+  std::chrono::microseconds clock_offset{0};
   uint32_t max_tries = 0;
   uint32_t tries = 0;
   Time next_send;

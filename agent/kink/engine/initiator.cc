@@ -97,7 +97,8 @@ absl::Status Engine::State::SendAttempt(InitiatorTx& tx, Time now) {
                                  wire::TgtReqPayload{tx.qm_bytes}));
     return absl::OkStatus();
   }
-  absl::StatusOr<BuiltApReq> built = kerberos->BuildApReq(*tx.ticket);
+  absl::StatusOr<BuiltApReq> built =
+      kerberos->BuildApReq(*tx.ticket, tx.clock_offset);
   if (!built.ok()) return built.status();
   ProtectedContent content;
   if (!tx.qm_bytes.empty()) {
@@ -117,7 +118,8 @@ absl::Status Engine::State::SendAttempt(InitiatorTx& tx, Time now) {
 
 void Engine::State::SendAck(InitiatorTx& tx, Time now) {
   (void)now;
-  absl::StatusOr<BuiltApReq> built = kerberos->BuildApReq(*tx.ticket);
+  absl::StatusOr<BuiltApReq> built =
+      kerberos->BuildApReq(*tx.ticket, tx.clock_offset);
   if (!built.ok()) return;  // the responder resends its REPLY; we retry then
   absl::StatusOr<std::vector<uint8_t>> bytes =
       BuildProtected(wire::MessageType::kAck, tx.xid, false,
@@ -158,6 +160,7 @@ void Engine::State::StartCreate(PeerState& peer, Time now, bool rekey) {
   tx.peer = peer.config.principal;
   tx.to = peer.config.endpoint;
   tx.ticket = peer.ticket;
+  tx.clock_offset = peer.clock_offset;
   tx.max_tries = config.retransmit.max_tries;
   tx.inbound_spi = *spi;
   tx.rekey = rekey;
@@ -263,6 +266,7 @@ void Engine::State::StartStatus(PeerState& peer, Time now) {
   tx.peer = peer.config.principal;
   tx.to = peer.config.endpoint;
   tx.ticket = peer.ticket;
+  tx.clock_offset = peer.clock_offset;
   tx.max_tries = std::max<uint32_t>(1, peer.config.dpd_max_tries);
   uint32_t xid = tx.xid;
   InitiatorTx& stored = txs.emplace(xid, std::move(tx)).first->second;
@@ -423,12 +427,25 @@ void Engine::State::OnCreateReply(InitiatorTx& tx, PeerState& peer,
       return;
     }
     if (const auto* krb = inner->Find<wire::KrbErrorPayload>()) {
-      std::optional<int32_t> code = kerberos->KrbErrorCode(krb->krb_error);
-      peer.ticket.reset();  // skew or expiry: a fresh ticket helps
+      // Authenticated (it came with a verified AP-REP and checksum).
+      std::optional<KrbErrorInfo> info =
+          kerberos->ParseKrbError(krb->krb_error);
+      int32_t code = info.has_value() ? info->code : -1;
+      bool retry = !peer.krb_error_retried &&
+                   (code == kKrbApErrSkew || code == kKrbApErrTktExpired);
+      if (code == kKrbApErrSkew && retry) {
+        peer.clock_offset = info->clock_offset;
+      } else {
+        peer.ticket.reset();  // expired, or something a fresh ticket may fix
+      }
       FailTx(tx,
-             absl::StrCat("peer answered KRB_ERROR ",
-                          code.has_value() ? *code : -1),
+             absl::StrCat("peer answered KRB_ERROR ", code,
+                          retry ? "; retrying once at once" : ""),
              now);
+      if (retry) {
+        peer.krb_error_retried = true;
+        peer.next_create = now;  // a new XID, as RFC 4430 asks
+      }
       return;
     }
   }
@@ -516,6 +533,7 @@ void Engine::State::OnCreateReply(InitiatorTx& tx, PeerState& peer,
   }
   peer.pairs.push_back(pair);
   peer.create_xid.reset();
+  peer.krb_error_retried = false;
   ++stats.creates_completed;
   ++stats.sa_pairs_installed;
   Emit(EventKind::kSaPairInstalled, peer.config.principal, &pair,

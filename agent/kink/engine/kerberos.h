@@ -5,6 +5,7 @@
 #ifndef KINK_AGENT_KINK_ENGINE_KERBEROS_H_
 #define KINK_AGENT_KINK_ENGINE_KERBEROS_H_
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -71,23 +72,39 @@ struct ApFailureReply {
   // Replays are dropped without an answer (RFC 4430: no oracle for
   // attackers); so is anything when `drop` is set.
   bool drop = false;
-  // DER KRB-ERROR for an unauthenticated KINK_KRB_ERROR reply.
+  // DER KRB-ERROR for the KINK_KRB_ERROR payload.
   std::vector<uint8_t> krb_error;
+  // For clock skew and expired tickets the ticket still yields its session
+  // key: the KRB-ERROR then goes back authenticated (AP-REP, encrypted,
+  // checksummed), so the initiator may act on it.
+  std::optional<AcceptedApReq> authenticated;
+};
+
+// What an initiator learns from a KRB-ERROR.
+struct KrbErrorInfo {
+  int32_t code = 0;  // Kerberos error number, e.g. 37 KRB_AP_ERR_SKEW
+  // The peer's clock (stime) minus ours: the offset to apply to later
+  // authenticators towards it.
+  std::chrono::microseconds clock_offset{0};
 };
 
 class Kerberos {
  public:
   virtual ~Kerberos() = default;
   // Initiator. A fresh authenticator on every call (retransmissions too).
-  virtual absl::StatusOr<BuiltApReq> BuildApReq(const Ticket& ticket) = 0;
+  // `clock_offset` shifts the authenticator time (after an authenticated
+  // KRB_AP_ERR_SKEW from that peer).
+  virtual absl::StatusOr<BuiltApReq> BuildApReq(
+      const Ticket& ticket, std::chrono::microseconds clock_offset) = 0;
   virtual absl::Status VerifyApRep(const PendingApReq& pending,
                                    absl::Span<const uint8_t> ap_rep) = 0;
   // Responder: verifies with the host keytab and the replay cache.
   virtual absl::StatusOr<AcceptedApReq> VerifyApReq(
       absl::Span<const uint8_t> ap_req) = 0;
-  virtual ApFailureReply FailureReply(const absl::Status& failure) = 0;
-  // The Kerberos error number in a received KRB-ERROR, if it parses.
-  virtual std::optional<int32_t> KrbErrorCode(
+  virtual ApFailureReply FailureReply(const absl::Status& failure,
+                                      absl::Span<const uint8_t> ap_req) = 0;
+  // A received KRB-ERROR, if it parses.
+  virtual std::optional<KrbErrorInfo> ParseKrbError(
       absl::Span<const uint8_t> krb_error) = 0;
   // User-to-user responder (RFC 4430 GETTGT): our current TGT, DER, for a
   // KINK_TGT_REP. FailedPrecondition when none is available.

@@ -111,13 +111,34 @@ void Engine::State::OnCommand(const Endpoint& from,
   }
   absl::StatusOr<AcceptedApReq> accepted =
       kerberos->VerifyApReq(ap_req->ap_req);
+  OpenedContent opened_scratch;
   if (!accepted.ok()) {
-    ApFailureReply failure = kerberos->FailureReply(accepted.status());
+    ApFailureReply failure =
+        kerberos->FailureReply(accepted.status(), ap_req->ap_req);
     if (failure.drop) {
       ++stats.dropped_replay;
       return;
     }
     ++stats.dropped_unauthenticated;
+    if (failure.authenticated.has_value() && !failure.krb_error.empty() &&
+        AllowErrorReply(from, now) &&
+        OpenProtected(message, *failure.authenticated->crypto, opened_scratch)
+            .ok()) {
+      // Skew or expiry: the ticket is genuine, so say so authenticated.
+      Request request;
+      request.xid = message.header.xid;
+      request.client = failure.authenticated->client;
+      request.accepted = *std::move(failure.authenticated);
+      request.reply_to = from;
+      if (PeerState* peer = FindPeer(request.client)) {
+        request.reply_to.port = peer->config.endpoint.port;
+      }
+      ProtectedContent content;
+      content.inner.push_back(wire::KrbErrorPayload{failure.krb_error});
+      ++stats.error_replies_sent;
+      Reply(request, content, false, now);
+      return;
+    }
     if (!failure.krb_error.empty() && AllowErrorReply(from, now)) {
       ++stats.error_replies_sent;
       Send(from, BuildUnprotected(wire::MessageType::kReply, message.header.xid,

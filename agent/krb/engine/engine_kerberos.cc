@@ -72,12 +72,14 @@ class EngineKerberosImpl final : public engine::Kerberos {
         options_(std::move(options)) {}
 
   absl::StatusOr<engine::BuiltApReq> BuildApReq(
-      const engine::Ticket& ticket) override {
+      const engine::Ticket& ticket,
+      std::chrono::microseconds clock_offset) override {
     const auto& service = static_cast<const EngineTicket&>(ticket).ticket();
     absl::StatusOr<KinkCrypto> crypto =
         KinkCrypto::Create(ctx_, service.session_key, options_.prf_mode);
     if (!crypto.ok()) return crypto.status();
-    absl::StatusOr<BuiltApReq> built = client_.BuildApReq(service);
+    absl::StatusOr<BuiltApReq> built =
+        client_.BuildApReq(service, absl::Microseconds(clock_offset.count()));
     if (!built.ok()) return built.status();
     engine::BuiltApReq out;
     out.ap_req = std::move(built->ap_req);
@@ -121,9 +123,11 @@ class EngineKerberosImpl final : public engine::Kerberos {
     return out;
   }
 
-  engine::ApFailureReply FailureReply(const absl::Status& failure) override {
+  engine::ApFailureReply FailureReply(
+      const absl::Status& failure, absl::Span<const uint8_t> ap_req) override {
     engine::ApFailureReply reply;
-    if (GetKrbErrorKind(failure) == KrbErrorKind::kReplay) {
+    std::optional<KrbErrorKind> kind = GetKrbErrorKind(failure);
+    if (kind == KrbErrorKind::kReplay) {
       reply.drop = true;  // never an oracle for replayed authenticators
       return reply;
     }
@@ -131,6 +135,27 @@ class EngineKerberosImpl final : public engine::Kerberos {
     message.error_code = ProtocolErrorFor(failure);
     message.server_time = absl::Now();
     message.server = options_.local_principal;
+    if (kind == KrbErrorKind::kClockSkew ||
+        kind == KrbErrorKind::kTicketExpired) {
+      // The ticket is ours and genuine, only its times are off: answer
+      // authenticated, echoing the authenticator time (RFC 4430 / racoon2).
+      absl::StatusOr<VerifiedApReq> verified =
+          verifier_->VerifyForErrorReply(AsStd(ap_req));
+      if (verified.ok()) {
+        absl::StatusOr<KinkCrypto> crypto =
+            KinkCrypto::Create(ctx_, verified->session_key, options_.prf_mode);
+        if (crypto.ok()) {
+          message.client_time = verified->authenticator_time;
+          message.client_usec = verified->authenticator_usec;
+          engine::AcceptedApReq accepted;
+          accepted.client = verified->client;
+          accepted.crypto =
+              std::make_unique<SessionCryptoAdapter>(*std::move(crypto));
+          accepted.ap_rep = std::move(verified->ap_rep);
+          reply.authenticated = std::move(accepted);
+        }
+      }
+    }
     message.text = std::string(
         ToString(GetKrbErrorKind(failure).value_or(KrbErrorKind::kOther)));
     absl::StatusOr<std::vector<uint8_t>> der = EncodeKrbError(*ctx_, message);
@@ -148,12 +173,18 @@ class EngineKerberosImpl final : public engine::Kerberos {
     return tgt->ticket_der;
   }
 
-  std::optional<int32_t> KrbErrorCode(
+  std::optional<engine::KrbErrorInfo> ParseKrbError(
       absl::Span<const uint8_t> krb_error) override {
     absl::StatusOr<KrbErrorMessage> message =
         DecodeKrbError(*ctx_, AsStd(krb_error));
     if (!message.ok()) return std::nullopt;
-    return message->error_code;
+    engine::KrbErrorInfo info;
+    info.code = message->error_code;
+    absl::Time stime =
+        message->server_time + absl::Microseconds(message->server_usec);
+    info.clock_offset = std::chrono::microseconds(
+        absl::ToInt64Microseconds(stime - absl::Now()));
+    return info;
   }
 
  private:
