@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "agent/crypto/openssl_key_exchange.h"
 #include "agent/kink/engine/engine.h"
 #include "agent/kink/engine/testing/sim_network.h"
 #include "agent/kink/wire/message.h"
@@ -85,6 +86,8 @@ struct Agent {
   std::unique_ptr<krb::Identity> identity;
   std::unique_ptr<xfrm::MemoryXfrmBackend> kernel;
   std::unique_ptr<SeededRng> rng;
+  std::unique_ptr<KeyExchange> key_exchange =
+      crypto::CreateOpenSslKeyExchange();
   std::unique_ptr<Engine> engine;
 
   SimNetwork::TicketSource Tickets() {
@@ -164,8 +167,9 @@ class EngineSimTest : public ::testing::Test {
     config.delete_grace = seconds(2);
     config.rekey_overlap = seconds(5);
     config.create_retry = seconds(10);
-    auto engine = Engine::Create(config, agent->kerberos.get(),
-                                 agent->kernel.get(), agent->rng.get(), now_);
+    auto engine =
+        Engine::Create(config, agent->kerberos.get(), agent->kernel.get(),
+                       agent->rng.get(), now_, agent->key_exchange.get());
     EXPECT_TRUE(engine.ok()) << engine.status();
     agent->engine = *std::move(engine);
     return agent;
@@ -668,6 +672,69 @@ TEST_F(EngineSimTest, ClockSkewIsReportedAuthenticatedAndCorrected) {
   ASSERT_EQ(a->engine->SaPairs().size(), 1u);
   ExpectPairsAgree(*a, *b);
   EXPECT_EQ(a->engine->stats().creates_completed, 1u);
+}
+
+TEST_F(EngineSimTest, PfsWithEcp256KeysBothSides) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 40);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 41);
+  AddToSim(*a);
+  AddToSim(*b);
+  PeerConfig to_b = PeerOf(*b, {"aes256gcm16"}, true);
+  to_b.pfs_group = 19;
+  PeerConfig to_a = PeerOf(*a, {"aes256gcm16"}, false);
+  to_a.pfs_group = 19;
+  ASSERT_TRUE(a->engine->SetPeers({to_b}, sim_.now()).ok());
+  ASSERT_TRUE(b->engine->SetPeers({to_a}, sim_.now()).ok());
+  sim_.RunFor(seconds(3));
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  ExpectPairsAgree(*a, *b);
+  ExpectUsable(*a, *b);
+  ExpectUsable(*b, *a);
+}
+
+TEST_F(EngineSimTest, PfsWithModp2048InAThreeWayExchange) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 42);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 43);
+  AddToSim(*a);
+  AddToSim(*b);
+  PeerConfig to_b = PeerOf(*b, {"aes128-sha1", "aes128gcm16"}, true);
+  to_b.pfs_group = 14;
+  PeerConfig to_a = PeerOf(*a, {"aes128gcm16"}, false);
+  to_a.pfs_group = 14;
+  ASSERT_TRUE(a->engine->SetPeers({to_b}, sim_.now()).ok());
+  ASSERT_TRUE(b->engine->SetPeers({to_a}, sim_.now()).ok());
+  sim_.RunFor(seconds(3));
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  EXPECT_EQ(a->engine->SaPairs()[0].suite, "aes128gcm16");
+  ExpectPairsAgree(*a, *b);
+}
+
+TEST_F(EngineSimTest, PfsMismatchIsNoProposalChosenAndInstallsNothing) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 44);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 45);
+  AddToSim(*a);
+  AddToSim(*b);
+  PeerConfig to_b = PeerOf(*b, {"aes128gcm16"}, true);
+  to_b.pfs_group = 19;  // b expects no PFS
+  ASSERT_TRUE(a->engine->SetPeers({to_b}, sim_.now()).ok());
+  ASSERT_TRUE(
+      b->engine->SetPeers({PeerOf(*a, {"aes128gcm16"}, false)}, sim_.now())
+          .ok());
+  sim_.RunFor(seconds(3));
+  EXPECT_TRUE(
+      HasEvent(sim_.events("host-a"), EventKind::kExchangeFailed, "notify 14"));
+  EXPECT_EQ(a->kernel->ListOwned()->sas.size(), 0u);
+  EXPECT_EQ(b->kernel->ListOwned()->sas.size(), 0u);
+}
+
+TEST_F(EngineSimTest, UnsupportedPfsGroupIsRefusedAtConfiguration) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 46);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 47);
+  PeerConfig to_b = PeerOf(*b, {"aes128gcm16"}, true);
+  to_b.pfs_group = 2;  // MODP1024: too weak, not offered
+  absl::Status status = a->engine->SetPeers({to_b}, sim_.now());
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("PFS group 2"), absl::string_view::npos);
 }
 
 TEST_F(EngineSimTest, Ipv6Peers) {

@@ -79,9 +79,9 @@ xfrm::SaId Engine::State::OutboundId(const PeerState& peer,
 absl::StatusOr<xfrm::SaConfig> Engine::State::KeyedSa(
     const PeerState& peer, const SessionCrypto& crypto, bool inbound,
     uint32_t spi, const EspSuite& suite, absl::Span<const uint8_t> ni,
-    absl::Span<const uint8_t> nr) const {
+    absl::Span<const uint8_t> nr, absl::Span<const uint8_t> gxy) const {
   absl::StatusOr<SecretBytes> keymat =
-      crypto.Keymat(3, spi, ni, nr, suite.keymat_bytes());
+      crypto.Keymat(3, spi, ni, nr, gxy, suite.keymat_bytes());
   if (!keymat.ok()) return keymat.status();
   absl::StatusOr<xfrm::Transform> transform = KernelTransform(suite, *keymat);
   if (!transform.ok()) return transform.status();
@@ -211,10 +211,9 @@ bool Engine::State::AllowErrorReply(const Endpoint& to, Time now) {
 
 // ---- Engine -----------------------------------------------------------------
 
-absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineConfig config,
-                                                       Kerberos* kerberos,
-                                                       xfrm::XfrmBackend* xfrm,
-                                                       Rng* rng, Time now) {
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
+    EngineConfig config, Kerberos* kerberos, xfrm::XfrmBackend* xfrm, Rng* rng,
+    Time now, KeyExchange* key_exchange) {
   (void)now;
   if (kerberos == nullptr || xfrm == nullptr || rng == nullptr) {
     return absl::InvalidArgumentError("engine dependencies missing");
@@ -234,6 +233,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineConfig config,
   auto state = std::make_unique<State>();
   state->config = std::move(config);
   state->kerberos = kerberos;
+  state->key_exchange = key_exchange;
   state->xfrm = xfrm;
   state->rng = rng;
   state->next_xid = static_cast<uint32_t>(rng->Next());
@@ -267,6 +267,12 @@ absl::Status Engine::SetPeers(std::vector<PeerConfig> peers, Time now) {
         peer.soft_lifetime.count() <= 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           "peer ", peer.principal, ": need 0 < soft < hard lifetime"));
+    }
+    if (peer.pfs_group != 0 && (s.key_exchange == nullptr ||
+                                !s.key_exchange->Supports(peer.pfs_group))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("peer ", peer.principal, ": PFS group ", peer.pfs_group,
+                       " is not supported here"));
     }
     std::vector<EspSuite>& suites = resolved[peer.principal];
     for (const std::string& name : peer.esp_suites) {

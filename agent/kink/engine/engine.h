@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "agent/kink/engine/kerberos.h"
+#include "agent/kink/engine/key_exchange.h"
 #include "agent/xfrm/xfrm_backend.h"
 #include "agent/xfrm/xfrm_types.h"
 
@@ -59,6 +60,9 @@ struct PeerConfig {
   // The peer has no service key with the KDC (RFC 4430 user-to-user): its
   // TGT is asked for with GETTGT, and tickets are issued against it.
   bool user_to_user = false;
+  // PFS: IKE group number (14 MODP2048, 19 ECP256) whose Diffie-Hellman
+  // secret goes into KEYMAT; 0 for none. Both sides must agree.
+  uint16_t pfs_group = 0;
 };
 
 struct RetransmitPolicy {
@@ -160,11 +164,11 @@ struct EngineStats {
 
 class Engine {
  public:
-  // InvalidArgument for an incomplete configuration.
-  static absl::StatusOr<std::unique_ptr<Engine>> Create(EngineConfig config,
-                                                        Kerberos* kerberos,
-                                                        xfrm::XfrmBackend* xfrm,
-                                                        Rng* rng, Time now);
+  // InvalidArgument for an incomplete configuration. `key_exchange` may be
+  // null when no peer uses PFS.
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(
+      EngineConfig config, Kerberos* kerberos, xfrm::XfrmBackend* xfrm,
+      Rng* rng, Time now, KeyExchange* key_exchange = nullptr);
   ~Engine();
 
   // Replaces the set of peers. New peers get their policies installed (and a

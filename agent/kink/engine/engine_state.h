@@ -89,6 +89,7 @@ struct InitiatorTx {
   std::unique_ptr<isakmp::SaBuilder> offer;
   std::vector<EspSuite> suites;  // offered, in transform order
   std::vector<uint8_t> ni;
+  std::unique_ptr<DhPrivateKey> dh;  // PFS
   uint32_t inbound_spi = 0;
   bool rekey = false;
   // CREATE after the REPLY: kept to answer duplicate REPLYs with an ACK.
@@ -139,6 +140,7 @@ absl::Status OpenProtected(const wire::Message& message,
 struct Engine::State {
   EngineConfig config;
   Kerberos* kerberos = nullptr;
+  KeyExchange* key_exchange = nullptr;  // may be null: no PFS
   xfrm::XfrmBackend* xfrm = nullptr;
   Rng* rng = nullptr;
 
@@ -167,12 +169,10 @@ struct Engine::State {
   void FlushPeer(PeerState& peer, Time now);
   void ScheduleDeletion(const xfrm::SaId& id, Time due);
   // The kernel SA for one direction, keyed from KEYMAT(spi, Ni[, Nr]).
-  absl::StatusOr<xfrm::SaConfig> KeyedSa(const PeerState& peer,
-                                         const SessionCrypto& crypto,
-                                         bool inbound, uint32_t spi,
-                                         const EspSuite& suite,
-                                         absl::Span<const uint8_t> ni,
-                                         absl::Span<const uint8_t> nr) const;
+  absl::StatusOr<xfrm::SaConfig> KeyedSa(
+      const PeerState& peer, const SessionCrypto& crypto, bool inbound,
+      uint32_t spi, const EspSuite& suite, absl::Span<const uint8_t> ni,
+      absl::Span<const uint8_t> nr, absl::Span<const uint8_t> gxy) const;
   xfrm::SaId InboundId(uint32_t spi) const;
   xfrm::SaId OutboundId(const PeerState& peer, uint32_t spi) const;
   absl::Status InstallPolicies(const PeerState& peer);

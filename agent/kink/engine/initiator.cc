@@ -167,6 +167,19 @@ void Engine::State::StartCreate(PeerState& peer, Time now, bool rekey) {
   tx.suites = peer.suites;
   tx.ni.resize(config.nonce_size);
   rng->Fill(absl::MakeSpan(tx.ni));
+  if (peer.config.pfs_group != 0) {
+    absl::StatusOr<std::unique_ptr<DhPrivateKey>> dh =
+        key_exchange->Generate(peer.config.pfs_group);
+    if (!dh.ok()) {
+      xfrm->DeleteSa(InboundId(*spi)).IgnoreError();
+      ++stats.creates_failed;
+      Emit(EventKind::kExchangeFailed, peer.config.principal, nullptr,
+           absl::StrCat("cannot generate PFS key: ", dh.status().message()));
+      peer.next_create = now + config.create_retry;
+      return;
+    }
+    tx.dh = *std::move(dh);
+  }
   tx.offer = std::make_unique<isakmp::SaBuilder>();
   tx.offer->AddProposal(1, wi::ProtocolId::kEsp, isakmp::Spi::FromU32(*spi));
   for (size_t i = 0; i < tx.suites.size(); ++i) {
@@ -175,11 +188,13 @@ void Engine::State::StartCreate(PeerState& peer, Time now, bool rekey) {
     attributes.encapsulation_mode = wi::kEncapsulationTransport;
     attributes.key_length = tx.suites[i].key_length_bits;
     attributes.auth_algorithm = tx.suites[i].auth_algorithm;
+    if (tx.dh != nullptr) attributes.group_description = peer.config.pfs_group;
     tx.offer->AddTransform(static_cast<uint8_t>(i + 1),
                            tx.suites[i].transform_id, attributes);
   }
   std::vector<isakmp::QmPayload> qm = {tx.offer->sa(),
                                        isakmp::NoncePayload{tx.ni}};
+  if (tx.dh != nullptr) qm.push_back(isakmp::KePayload{tx.dh->public_value()});
   tx.qm_bytes = isakmp::EncodeQmChain(qm);
   tx.qm_first = isakmp::FirstQmType(qm);
 
@@ -191,12 +206,15 @@ void Engine::State::StartCreate(PeerState& peer, Time now, bool rekey) {
     FailTx(stored, absl::StrCat("cannot build AP-REQ: ", sent.message()), now);
     return;
   }
+  // With PFS the keys need the peer's KE: the inbound SA stays larval
+  // until the REPLY.
+  if (stored.dh != nullptr) return;
   // Optimistic pre-install (kink-protocol.md 5.4): key our inbound SA for
   // the first transform now, so traffic can flow as soon as the peer has
   // installed its outbound SA.
   absl::StatusOr<xfrm::SaConfig> inbound =
       KeyedSa(peer, *stored.attempts.front().crypto, true, stored.inbound_spi,
-              stored.suites.front(), stored.ni, {});
+              stored.suites.front(), stored.ni, {}, {});
   absl::Status installed =
       inbound.ok() ? xfrm->UpdateSa(*inbound) : inbound.status();
   if (!installed.ok()) {
@@ -494,13 +512,27 @@ void Engine::State::OnCreateReply(InitiatorTx& tx, PeerState& peer,
     nr.assign(nonce->data.begin(), nonce->data.end());
   }
   bool optimistic = selection->optimistic && nr.empty();
-
+  SecretBytes gxy;
+  if (tx.dh != nullptr) {
+    const auto* ke = chain.Find<isakmp::KePayload>();
+    absl::StatusOr<SecretBytes> agreed =
+        ke != nullptr ? tx.dh->Agree(ke->data)
+                      : absl::InvalidArgumentError("REPLY carries no KE");
+    if (!agreed.ok()) {
+      FailTx(tx, absl::StrCat("PFS: ", agreed.status().message()), now);
+      return;
+    }
+    gxy = *std::move(agreed);
+  }
   auto keyed_sa = [&](bool inbound, uint32_t spi) {
-    return KeyedSa(peer, crypto, inbound, spi, suite, tx.ni, nr);
+    return KeyedSa(peer, crypto, inbound, spi, suite, tx.ni, nr, gxy.span());
   };
-
   absl::Status installed = absl::OkStatus();
-  if (!optimistic) {
+  if (tx.dh != nullptr) {
+    // PFS: the inbound SA is still larval; complete it now.
+    absl::StatusOr<xfrm::SaConfig> inbound = keyed_sa(true, tx.inbound_spi);
+    installed = inbound.ok() ? xfrm->UpdateSa(*inbound) : inbound.status();
+  } else if (!optimistic) {
     // 3-way: the pre-keyed inbound SA used Ni only and maybe another suite.
     absl::StatusOr<xfrm::SaConfig> inbound = keyed_sa(true, tx.inbound_spi);
     installed = inbound.status();

@@ -35,10 +35,12 @@ class SessionCrypto {
   virtual absl::StatusOr<std::vector<uint8_t>> Decrypt(
       absl::Span<const uint8_t> ciphertext) const = 0;
   // `length` octets of KEYMAT for the SA (protocol, spi) from the nonce
-  // bodies; `nr` empty in the optimistic exchange.
+  // bodies (`nr` empty in the optimistic exchange) and, with PFS, the
+  // Diffie-Hellman secret `gxy` (empty without).
   virtual absl::StatusOr<SecretBytes> Keymat(uint8_t protocol, uint32_t spi,
                                              absl::Span<const uint8_t> ni,
                                              absl::Span<const uint8_t> nr,
+                                             absl::Span<const uint8_t> gxy,
                                              size_t length) const = 0;
 };
 

@@ -268,6 +268,10 @@ void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
   }
   policy.bundles.push_back({esp});
   policy.encapsulation_mode = wi::kEncapsulationTransport;
+  // With PFS configured the offer must name our group (and vice versa).
+  if (peer.config.pfs_group != 0) {
+    policy.group_description = peer.config.pfs_group;
+  }
   wire::Result<isakmp::Selection> selection =
       isakmp::SelectProposal(*offer, policy);
   if (!selection.ok() || selection->protocols.size() != 1) {
@@ -317,8 +321,33 @@ void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
     rng->Fill(absl::MakeSpan(nr));
   }
   const SessionCrypto& crypto = *request.accepted.crypto;
+  std::unique_ptr<DhPrivateKey> dh;
+  SecretBytes gxy;
+  if (peer.config.pfs_group != 0) {
+    const auto* ke = chain.Find<isakmp::KePayload>();
+    absl::StatusOr<std::unique_ptr<DhPrivateKey>> generated =
+        key_exchange->Generate(peer.config.pfs_group);
+    absl::StatusOr<SecretBytes> agreed =
+        ke == nullptr     ? absl::InvalidArgumentError("CREATE carries no KE")
+        : !generated.ok() ? generated.status()
+                          : (*generated)->Agree(ke->data);
+    if (!agreed.ok()) {
+      xfrm->DeleteSa(InboundId(*inbound_spi)).IgnoreError();
+      Emit(EventKind::kExchangeFailed, peer.config.principal, nullptr,
+           absl::StrCat("PFS: ", agreed.status().message()));
+      Reply(request,
+            NotifyContent(
+                static_cast<uint16_t>(wi::NotifyType::kInvalidKeyInformation),
+                &storage),
+            false, now);
+      return;
+    }
+    dh = *std::move(generated);
+    gxy = *std::move(agreed);
+  }
   auto keyed_sa = [&](bool inbound, uint32_t spi) {
-    return KeyedSa(peer, crypto, inbound, spi, *suite, ni->data, nr);
+    return KeyedSa(peer, crypto, inbound, spi, *suite, ni->data, nr,
+                   gxy.span());
   };
 
   absl::StatusOr<xfrm::SaConfig> inbound = keyed_sa(true, *inbound_spi);
@@ -343,6 +372,7 @@ void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
                        reply_sa);
   std::vector<isakmp::QmPayload> qm_reply = {reply_sa.sa()};
   if (!nr.empty()) qm_reply.push_back(isakmp::NoncePayload{nr});
+  if (dh != nullptr) qm_reply.push_back(isakmp::KePayload{dh->public_value()});
   std::vector<uint8_t> qm_bytes = isakmp::EncodeQmChain(qm_reply);
   ProtectedContent content;
   content.inner.push_back(wire::IsakmpPayload{isakmp::FirstQmType(qm_reply),

@@ -41,12 +41,15 @@ class SessionCryptoAdapter final : public engine::SessionCrypto {
   absl::StatusOr<SecretBytes> Keymat(uint8_t protocol, uint32_t spi,
                                      absl::Span<const uint8_t> ni,
                                      absl::Span<const uint8_t> nr,
+                                     absl::Span<const uint8_t> gxy,
                                      size_t length) const override {
     KeymatInput input;
     input.protocol = protocol;
     input.spi = spi;
     input.ni = AsStd(ni);
     input.nr = AsStd(nr);
+    input.gxy = AsStd(gxy);
+    input.gxy = AsStd(gxy);
     return crypto_.Keymat(input, length);
   }
 
