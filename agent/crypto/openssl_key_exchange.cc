@@ -96,10 +96,12 @@ absl::StatusOr<Pkey> PeerKey(const Group& group,
         absl::StrCat("KE data is not a group ", group.number, " value"));
   }
   Pkey key(raw);
-  // Reject points off the curve and out-of-range DH values (small-subgroup
-  // and invalid-curve attacks).
+  // Reject points off the curve and DH values outside [2, p-2] (invalid-
+  // curve and small-subgroup attacks). The quick check is enough here:
+  // P-256 has cofactor 1, and the MODP groups are safe primes whose only
+  // small subgroup is {1, p-1}; the full DH check costs another modexp.
   Ctx check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-  if (check == nullptr || EVP_PKEY_public_check(check.get()) != 1) {
+  if (check == nullptr || EVP_PKEY_public_check_quick(check.get()) != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "KE data fails the group ", group.number, " public value check"));
   }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/time/clock.h"
+#include "agent/crypto/openssl_key_exchange.h"
 #include "agent/kink/engine/engine.h"
 #include "agent/kink/engine/testing/sim_network.h"
 #include "agent/krb/engine/engine_kerberos.h"
@@ -57,7 +58,7 @@ class Bench {
   }
 
   // Fresh engines and kernels (same Kerberos state), one pair established.
-  void Reset() {
+  void Reset(uint16_t pfs_group) {
     for (Side* side : {&a_, &b_}) {
       side->kernel = std::make_unique<xfrm::MemoryXfrmBackend>(
           xfrm::MemoryBackendOptions{}, now_);
@@ -67,14 +68,17 @@ class Bench {
       config.local = side->endpoint;
       config.epoch = 1000;
       config.rekey_overlap = std::chrono::hours(100);  // old pairs stay
-      side->engine = *Engine::Create(config, side->kerberos.get(),
-                                     side->kernel.get(), side->rng.get(), now_);
+      side->engine =
+          *Engine::Create(config, side->kerberos.get(), side->kernel.get(),
+                          side->rng.get(), now_, key_exchange_.get());
     }
     PeerConfig to_b{b_.principal, b_.endpoint, {"aes128gcm16"}};
     to_b.dpd_interval = std::chrono::seconds(0);
+    to_b.pfs_group = pfs_group;
     PeerConfig to_a{a_.principal, a_.endpoint, {"aes128gcm16"}};
     to_a.initiator = false;
     to_a.dpd_interval = std::chrono::seconds(0);
+    to_a.pfs_group = pfs_group;
     (void)a_.engine->SetPeers({to_b}, now_);
     (void)b_.engine->SetPeers({to_a}, now_);
     Pump();
@@ -151,18 +155,21 @@ class Bench {
   std::unique_ptr<kink::testing::KdcFixture> kdc_;
   std::map<std::string, std::string> keytabs_;
   Side a_, b_;
+  std::unique_ptr<KeyExchange> key_exchange_ =
+      crypto::CreateOpenSslKeyExchange();
   Time now_ = Time() + std::chrono::hours(1);
 };
 
 void BM_CreateExchange(benchmark::State& state) {
   static Bench* bench = new Bench();
-  bench->Reset();
+  const auto pfs_group = static_cast<uint16_t>(state.range(0));
+  bench->Reset(pfs_group);
   bench->a().cpu = bench->b().cpu = 0;
   int64_t since_reset = 0;
   for (auto _ : state) {
     if (++since_reset == 200) {  // keep per-pair lookups short
       state.PauseTiming();
-      bench->Reset();
+      bench->Reset(pfs_group);
       since_reset = 0;
       state.ResumeTiming();
     }
@@ -177,7 +184,13 @@ void BM_CreateExchange(benchmark::State& state) {
   state.counters["responder_cpu_us"] = benchmark::Counter(
       bench->b().cpu * 1e6 / std::max<int64_t>(1, state.iterations()));
 }
-BENCHMARK(BM_CreateExchange)->MinTime(3.0)->Unit(benchmark::kMicrosecond);
+// Argument: PFS group (0 none, 19 ECP256, 14 MODP2048).
+BENCHMARK(BM_CreateExchange)
+    ->Arg(0)
+    ->Arg(19)
+    ->Arg(14)
+    ->MinTime(3.0)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace kink::engine
