@@ -263,11 +263,11 @@ class EngineSimTest : public ::testing::Test {
   // Traffic from `from` to `to` right now: the kernel finds an SA, and
   // every outbound SA it could pick is one `to` can decrypt (same SPI, same
   // keys in `to`'s inbound SA).
-  void ExpectUsable(Agent& from, Agent& to) {
+  void ExpectUsable(Agent& from, Agent& to, uint64_t bytes = 1200) {
     xfrm::Packet packet;
     packet.src = from.endpoint.address;
     packet.dst = to.endpoint.address;
-    packet.bytes = 1200;
+    packet.bytes = bytes;
     ASSERT_TRUE(from.kernel->OnOutboundPacket(packet).ok())
         << from.name << " has no SA towards " << to.name;
     absl::StatusOr<xfrm::OwnedState> owned = from.kernel->ListOwned();
@@ -523,6 +523,41 @@ TEST_F(EngineSimTest, RekeyInstallsTheNewPairBeforeDeletingTheOld) {
   EXPECT_GE(installs_before, 2) << "new pair must precede the old's deletion";
   // Past the second rekey's DELETE and the inbound grace period.
   sim_.RunFor(seconds(6));
+  ExpectPairsAgree(*a, *b);
+}
+
+TEST_F(EngineSimTest, ByteLimitTriggersRekeyWithoutAGap) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 48);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 49);
+  AddToSim(*a);
+  AddToSim(*b);
+  PeerConfig to_b = PeerOf(*b, {"aes128gcm16"}, true);
+  to_b.soft_bytes = 1'000'000;
+  to_b.hard_bytes = 2'000'000;
+  PeerConfig to_a = PeerOf(*a, {"aes128gcm16"}, false);
+  to_a.soft_bytes = 1'000'000;
+  to_a.hard_bytes = 2'000'000;
+  ASSERT_TRUE(a->engine->SetPeers({to_b}, sim_.now()).ok());
+  ASSERT_TRUE(b->engine->SetPeers({to_a}, sim_.now()).ok());
+  sim_.RunFor(seconds(3));
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  // 10 packets of 1,200 octets a -> b every 100 ms (120 kB/s), and a probe
+  // the other way. (The in-memory SAD counts bytes where packets leave, so
+  // the initiator's outbound SA is the one that reaches its limit.)
+  for (int i = 0; i < 300; ++i) {
+    sim_.RunFor(milliseconds(100));
+    SCOPED_TRACE(i);
+    for (int p = 0; p < 10; ++p) ExpectUsable(*a, *b);
+    ExpectUsable(*b, *a, 0);
+    if (HasFailure()) return;
+  }
+  const auto& events = sim_.events("host-a");
+  EXPECT_GE(std::count_if(
+                events.begin(), events.end(),
+                [](auto& e) { return e.kind == EventKind::kSaPairInstalled; }),
+            2)
+      << "no rekey after 3.6 MB";
+  sim_.RunFor(seconds(8));
   ExpectPairsAgree(*a, *b);
 }
 

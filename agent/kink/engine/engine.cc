@@ -97,6 +97,14 @@ absl::StatusOr<xfrm::SaConfig> Engine::State::KeyedSa(
   // so that the initiator's rekey and DELETE always come first.
   sa.lifetime.hard_add = peer.config.hard_lifetime;
   sa.lifetime.soft_add = peer.config.soft_lifetime;
+  sa.lifetime.soft_bytes = peer.config.soft_bytes;
+  sa.lifetime.hard_bytes = peer.config.hard_bytes;
+  // The responder's byte limits also sit past the initiator's, so the
+  // initiator's rekey comes first (traffic is symmetric or not: either way).
+  if (!peer.config.initiator && peer.config.hard_bytes != 0) {
+    sa.lifetime.soft_bytes = 0;
+    sa.lifetime.hard_bytes += peer.config.hard_bytes / 10;
+  }
   if (!peer.config.initiator) sa.lifetime.hard_add += std::chrono::seconds(60);
   sa.selector = inbound ? xfrm::Selector::Hosts(remote, local)
                         : xfrm::Selector::Hosts(local, remote);
@@ -267,6 +275,12 @@ absl::Status Engine::SetPeers(std::vector<PeerConfig> peers, Time now) {
         peer.soft_lifetime.count() <= 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           "peer ", peer.principal, ": need 0 < soft < hard lifetime"));
+    }
+    if ((peer.soft_bytes == 0) != (peer.hard_bytes == 0) ||
+        (peer.hard_bytes != 0 && peer.hard_bytes <= peer.soft_bytes)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("peer ", peer.principal,
+                       ": byte limits need both 0, or 0 < soft < hard"));
     }
     if (peer.pfs_group != 0 && (s.key_exchange == nullptr ||
                                 !s.key_exchange->Supports(peer.pfs_group))) {

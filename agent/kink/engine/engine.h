@@ -50,6 +50,8 @@ struct PeerConfig {
   std::vector<std::string> esp_suites;
   std::chrono::seconds soft_lifetime{2880};  // rekey after
   std::chrono::seconds hard_lifetime{3600};  // kernel deletes after
+  uint64_t soft_bytes = 0;  // rekey after this many bytes; 0: no limit
+  uint64_t hard_bytes = 0;  // kernel deletes after; 0: no limit
   // Whether this side starts CREATEs (exactly one side should).
   bool initiator = true;
   // Idle time after which the peer is probed with STATUS; 0 disables DPD.
