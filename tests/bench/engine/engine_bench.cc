@@ -3,9 +3,13 @@
 // cached, SA pairs installed in each side's in-memory SAD. Datagrams are
 // handed over directly (no sockets). Starts a private KDC on loopback.
 //   bazel run -c opt //tests/bench/engine:engine_bench
+#include <malloc.h>
 #include <time.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <memory>
+#include <new>
 #include <string>
 
 #include "absl/time/clock.h"
@@ -19,6 +23,34 @@
 #include "agent/xfrm/xfrm_memory.h"
 #include "benchmark/benchmark.h"
 #include "tests/kdc/kdc_fixture.h"
+
+// The memory figure needs a counting operator new, which would slow the
+// exchange figures down: it is built as its own binary (engine_memory_bench).
+#ifdef KINK_BENCH_COUNT_HEAP
+namespace kink::engine {
+// Live heap bytes, for the memory-per-pair figure (malloc_usable_size is
+// what each allocation really costs).
+std::atomic<int64_t> g_live_bytes{0};
+}  // namespace kink::engine
+
+void* operator new(size_t size) {
+  void* p = std::malloc(size == 0 ? 1 : size);
+  if (p == nullptr) throw std::bad_alloc();
+  kink::engine::g_live_bytes += malloc_usable_size(p);
+  return p;
+}
+void* operator new[](size_t size) { return operator new(size); }
+// GCC cannot see that this operator new/delete pair matches malloc/free.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void* p) noexcept {
+  if (p == nullptr) return;
+  kink::engine::g_live_bytes -= malloc_usable_size(p);
+  std::free(p);
+}
+void operator delete[](void* p) noexcept { operator delete(p); }
+void operator delete(void* p, size_t) noexcept { operator delete(p); }
+void operator delete[](void* p, size_t) noexcept { operator delete(p); }
+#endif  // KINK_BENCH_COUNT_HEAP
 
 namespace kink::engine {
 namespace {
@@ -100,6 +132,13 @@ class Bench {
            b_.engine->SaPairs().size() == before + 1;
   }
 
+  // Lets `duration` pass: reply caches and finished transactions expire.
+  void Advance(Duration duration) {
+    now_ += duration;
+    for (Side* side : {&a_, &b_}) side->engine->OnTimer(now_);
+    Pump();
+  }
+
   Side& a() { return a_; }
   Side& b() { return b_; }
 
@@ -160,6 +199,52 @@ class Bench {
   Time now_ = Time() + std::chrono::hours(1);
 };
 
+#ifdef KINK_BENCH_COUNT_HEAP
+// Steady-state heap per established SA pair, inside one engine: both
+// engines and both in-memory kernels grow while N pairs are set up; the
+// kernels' share is measured on its own and taken out.
+void BM_MemoryPerPair(benchmark::State& state) {
+  static Bench* bench = new Bench();
+  constexpr int kPairs = 2000;
+  double engine_bytes = 0, kernel_bytes_per_sa = 0;
+  for (auto _ : state) {
+    bench->Reset(0);
+    bench->Advance(std::chrono::seconds(61));
+    int64_t before = g_live_bytes.load();
+    for (int i = 0; i < kPairs; ++i) {
+      if (!bench->Create()) {
+        state.SkipWithError("CREATE did not complete");
+        return;
+      }
+    }
+    bench->Advance(std::chrono::seconds(61));
+    int64_t total = g_live_bytes.load() - before;
+
+    xfrm::MemoryXfrmBackend kernel(xfrm::MemoryBackendOptions{},
+                                   Time() + std::chrono::hours(1));
+    int64_t kernel_before = g_live_bytes.load();
+    for (int i = 0; i < 2 * kPairs; ++i) {
+      xfrm::SaConfig sa;
+      sa.id = {*xfrm::IpAddress::Parse("192.0.2.1"),
+               static_cast<uint32_t>(0x1000 + i), xfrm::IpsecProtocol::kEsp};
+      sa.src = *xfrm::IpAddress::Parse("192.0.2.2");
+      sa.reqid = xfrm::Ownership{}.reqid_min;
+      sa.transform = xfrm::AeadTransform{xfrm::AeadAlgorithm::kAesGcm16,
+                                         SecretBytes(size_t{20})};
+      sa.selector = xfrm::Selector::Hosts(sa.src, sa.id.dst);
+      (void)kernel.AddSa(sa);
+    }
+    kernel_bytes_per_sa =
+        double(g_live_bytes.load() - kernel_before) / (2 * kPairs);
+    // Each pair lives in both engines and as two SAs in both kernels.
+    engine_bytes =
+        (double(total) - 4 * kPairs * kernel_bytes_per_sa) / (2.0 * kPairs);
+  }
+  state.counters["engine_bytes_per_pair"] = engine_bytes;
+  state.counters["kernel_twin_bytes_per_sa"] = kernel_bytes_per_sa;
+}
+BENCHMARK(BM_MemoryPerPair)->Iterations(1)->Unit(benchmark::kMillisecond);
+#else
 void BM_CreateExchange(benchmark::State& state) {
   static Bench* bench = new Bench();
   const auto pfs_group = static_cast<uint16_t>(state.range(0));
@@ -184,6 +269,7 @@ void BM_CreateExchange(benchmark::State& state) {
   state.counters["responder_cpu_us"] = benchmark::Counter(
       bench->b().cpu * 1e6 / std::max<int64_t>(1, state.iterations()));
 }
+
 // Argument: PFS group (0 none, 19 ECP256, 14 MODP2048).
 BENCHMARK(BM_CreateExchange)
     ->Arg(0)
@@ -191,6 +277,7 @@ BENCHMARK(BM_CreateExchange)
     ->Arg(14)
     ->MinTime(3.0)
     ->Unit(benchmark::kMicrosecond);
+#endif  // KINK_BENCH_COUNT_HEAP
 
 }  // namespace
 }  // namespace kink::engine
