@@ -185,10 +185,15 @@ struct Engine::State {
   void StartStatus(PeerState& peer, Time now);
   void StartGetTgt(PeerState& peer, Time now);
   void OnTgtReply(InitiatorTx& tx, const wire::Message& message, Time now);
-  // DELETE for our inbound SPI; false if it could not be sent.
-  bool SendDelete(const std::string& principal, const Endpoint& to,
-                  std::shared_ptr<const Ticket> ticket, uint32_t inbound_spi,
-                  Time now);
+  // A fresh transaction towards a peer (or towards where `tx`-like fields
+  // point, for a peer already removed).
+  InitiatorTx NewTx(TxKind kind, const PeerState& peer);
+  InitiatorTx NewTx(TxKind kind, const std::string& principal,
+                    const Endpoint& to, std::shared_ptr<const Ticket> ticket,
+                    std::chrono::microseconds clock_offset);
+  // Sends `tx` (a fresh kDelete) for our inbound SPI; false if it could not
+  // be sent.
+  bool SendDelete(InitiatorTx tx, uint32_t inbound_spi, Time now);
   absl::Status SendAttempt(InitiatorTx& tx, Time now);
   void SendAck(InitiatorTx& tx, Time now);
   void RequestTicket(PeerState& peer);

@@ -50,14 +50,29 @@ void Engine::State::RequestTicket(PeerState& peer) {
   actions.push_back(FetchTicket{id, peer.config.principal, peer.peer_tgt});
 }
 
+InitiatorTx Engine::State::NewTx(TxKind kind, const std::string& principal,
+                                 const Endpoint& to,
+                                 std::shared_ptr<const Ticket> ticket,
+                                 std::chrono::microseconds clock_offset) {
+  InitiatorTx tx;
+  tx.kind = kind;
+  tx.xid = AllocateXid();
+  tx.peer = principal;
+  tx.to = to;
+  tx.ticket = std::move(ticket);
+  tx.clock_offset = clock_offset;
+  tx.max_tries = config.retransmit.max_tries;
+  return tx;
+}
+
+InitiatorTx Engine::State::NewTx(TxKind kind, const PeerState& peer) {
+  return NewTx(kind, peer.config.principal, peer.config.endpoint, peer.ticket,
+               peer.clock_offset);
+}
+
 void Engine::State::StartGetTgt(PeerState& peer, Time now) {
   if (peer.gettgt_xid.has_value()) return;
-  InitiatorTx tx;
-  tx.kind = TxKind::kGetTgt;
-  tx.xid = AllocateXid();
-  tx.peer = peer.config.principal;
-  tx.to = peer.config.endpoint;
-  tx.max_tries = config.retransmit.max_tries;
+  InitiatorTx tx = NewTx(TxKind::kGetTgt, peer);
   // KINK_TGT_REQ names the principal whose TGT we want: the peer's.
   tx.qm_bytes.assign(peer.config.principal.begin(),
                      peer.config.principal.end());
@@ -154,14 +169,7 @@ void Engine::State::StartCreate(PeerState& peer, Time now, bool rekey) {
     return;
   }
 
-  InitiatorTx tx;
-  tx.kind = TxKind::kCreate;
-  tx.xid = AllocateXid();
-  tx.peer = peer.config.principal;
-  tx.to = peer.config.endpoint;
-  tx.ticket = peer.ticket;
-  tx.clock_offset = peer.clock_offset;
-  tx.max_tries = config.retransmit.max_tries;
+  InitiatorTx tx = NewTx(TxKind::kCreate, peer);
   tx.inbound_spi = *spi;
   tx.rekey = rekey;
   tx.suites = peer.suites;
@@ -242,22 +250,12 @@ void Engine::State::StartDelete(PeerState& peer, const SaPair& pair, Time now) {
     RequestTicket(peer);
     return;
   }
-  if (!SendDelete(peer.config.principal, peer.config.endpoint, peer.ticket,
-                  pair.inbound_spi, now)) {
+  if (!SendDelete(NewTx(TxKind::kDelete, peer), pair.inbound_spi, now)) {
     ScheduleDeletion(InboundId(pair.inbound_spi), now + config.delete_grace);
   }
 }
 
-bool Engine::State::SendDelete(const std::string& principal, const Endpoint& to,
-                               std::shared_ptr<const Ticket> ticket,
-                               uint32_t inbound_spi, Time now) {
-  InitiatorTx tx;
-  tx.kind = TxKind::kDelete;
-  tx.xid = AllocateXid();
-  tx.peer = principal;
-  tx.to = to;
-  tx.ticket = std::move(ticket);
-  tx.max_tries = config.retransmit.max_tries;
+bool Engine::State::SendDelete(InitiatorTx tx, uint32_t inbound_spi, Time now) {
   tx.delete_inbound_spi = inbound_spi;
   std::vector<uint8_t> spis = isakmp::PackSpis({inbound_spi});
   isakmp::DeletePayload del;
@@ -278,13 +276,7 @@ void Engine::State::StartStatus(PeerState& peer, Time now) {
     RequestTicket(peer);
     return;
   }
-  InitiatorTx tx;
-  tx.kind = TxKind::kStatus;
-  tx.xid = AllocateXid();
-  tx.peer = peer.config.principal;
-  tx.to = peer.config.endpoint;
-  tx.ticket = peer.ticket;
-  tx.clock_offset = peer.clock_offset;
+  InitiatorTx tx = NewTx(TxKind::kStatus, peer);
   tx.max_tries = std::max<uint32_t>(1, peer.config.dpd_max_tries);
   uint32_t xid = tx.xid;
   InitiatorTx& stored = txs.emplace(xid, std::move(tx)).first->second;
@@ -336,11 +328,10 @@ void Engine::State::OnTxExhausted(InitiatorTx& tx, Time now) {
       // The peer may have installed the pair and only its REPLYs were lost:
       // ask it to drop what it keyed for our SPI, so no orphan stays there.
       uint32_t spi = tx.inbound_spi;
-      Endpoint to = tx.to;
-      std::shared_ptr<const Ticket> ticket = tx.ticket;
-      std::string principal = tx.peer;
+      InitiatorTx cleanup =
+          NewTx(TxKind::kDelete, tx.peer, tx.to, tx.ticket, tx.clock_offset);
       FailTx(tx, detail, now);
-      SendDelete(principal, to, ticket, spi, now);
+      SendDelete(std::move(cleanup), spi, now);
       return;
     }
     case TxKind::kDelete:
@@ -355,8 +346,7 @@ void Engine::State::OnTxExhausted(InitiatorTx& tx, Time now) {
       // Tell the peer anyway, in case only our probes were lost, so it does
       // not keep halves we no longer have; then drop everything here.
       for (const SaPair& pair : peer->pairs) {
-        SendDelete(peer->config.principal, peer->config.endpoint, peer->ticket,
-                   pair.inbound_spi, now);
+        SendDelete(NewTx(TxKind::kDelete, *peer), pair.inbound_spi, now);
       }
       FlushPeer(*peer, now);
       Emit(EventKind::kPeerDead, peer->config.principal, nullptr, detail);
