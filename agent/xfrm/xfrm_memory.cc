@@ -114,10 +114,16 @@ absl::Status MemoryXfrmBackend::OnOutboundPacket(const Packet& packet) {
     return absl::NotFoundError("no owned policy matches the packet");
   }
   std::vector<SaId> chain;
+  // Like the kernel's xfrm_tmpl_resolve: after a tunnel template, the
+  // templates outside it apply to the tunnel's addresses.
+  IpAddress current_src = packet.src;
+  IpAddress current_dst = packet.dst;
   for (const PolicyTemplate& t : best->templates) {
     const bool tunnel = t.mode == Mode::kTunnel;
-    const IpAddress& want_src = tunnel ? t.src : packet.src;
-    const IpAddress& want_dst = tunnel ? t.dst : packet.dst;
+    const IpAddress want_src = tunnel ? t.src : current_src;
+    const IpAddress want_dst = tunnel ? t.dst : current_dst;
+    current_src = want_src;
+    current_dst = want_dst;
     const SaId* found = nullptr;
     for (const auto& [id, sa] : sas_) {
       if (!sa.larval && id.proto == t.proto && id.dst == want_dst &&

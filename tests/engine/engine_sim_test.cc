@@ -1,23 +1,13 @@
-// Two (or three) KINK engines in one process, keyed by a real MIT KDC and the
-// real Kerberos layer, each with its own in-memory SAD/SPD, connected by a
-// seeded simulated network.
-#include <cstdlib>
+// Two (or three) KINK engines in one process (engine_sim_fixture.h): every
+// exchange, loss, reboots, dead peers, rekeys and bad input.
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/time/clock.h"
-#include "agent/crypto/openssl_key_exchange.h"
 #include "agent/kink/engine/engine.h"
-#include "agent/kink/engine/testing/sim_network.h"
 #include "agent/kink/wire/message.h"
-#include "agent/krb/engine/engine_kerberos.h"
-#include "agent/krb/identity.h"
-#include "agent/krb/krb_context.h"
-#include "agent/krb/replay_cache.h"
-#include "agent/xfrm/xfrm_memory.h"
 #include "gtest/gtest.h"
-#include "tests/kdc/kdc_fixture.h"
+#include "tests/engine/engine_sim_fixture.h"
 
 namespace kink::engine {
 namespace {
@@ -25,274 +15,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::LinkConditions;
-using testing::SeededRng;
 using testing::SimNetwork;
-
-const Time kT0 = Time() + std::chrono::hours(1000);
-
-kink::testing::KdcFixture* kdc = nullptr;
-std::map<std::string, std::string>* keytabs = nullptr;
-
-std::string TempDir() {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return dir != nullptr ? dir : "/tmp";
-}
-
-// A host whose clock runs `error` ahead: its authenticators carry that
-// error, and it reads peers' clocks as behind by as much.
-class SkewedKerberos final : public Kerberos {
- public:
-  SkewedKerberos(std::unique_ptr<Kerberos> inner,
-                 std::chrono::microseconds error)
-      : inner_(std::move(inner)), error_(error) {}
-  absl::StatusOr<BuiltApReq> BuildApReq(
-      const Ticket& ticket, std::chrono::microseconds offset) override {
-    return inner_->BuildApReq(ticket, offset + error_);
-  }
-  absl::Status VerifyApRep(const PendingApReq& pending,
-                           absl::Span<const uint8_t> ap_rep) override {
-    return inner_->VerifyApRep(pending, ap_rep);
-  }
-  absl::StatusOr<AcceptedApReq> VerifyApReq(
-      absl::Span<const uint8_t> ap_req) override {
-    return inner_->VerifyApReq(ap_req);
-  }
-  ApFailureReply FailureReply(const absl::Status& failure,
-                              absl::Span<const uint8_t> ap_req) override {
-    return inner_->FailureReply(failure, ap_req);
-  }
-  std::optional<KrbErrorInfo> ParseKrbError(
-      absl::Span<const uint8_t> krb_error) override {
-    std::optional<KrbErrorInfo> info = inner_->ParseKrbError(krb_error);
-    if (info.has_value()) info->clock_offset -= error_;
-    return info;
-  }
-  absl::StatusOr<std::vector<uint8_t>> LocalTgt() override {
-    return inner_->LocalTgt();
-  }
-
- private:
-  std::unique_ptr<Kerberos> inner_;
-  std::chrono::microseconds error_;
-};
-
-// One agent: engine, Kerberos, identity and kernel, rebuilt on "reboot".
-struct Agent {
-  std::string name;
-  std::string principal;
-  Endpoint endpoint;
-  std::shared_ptr<krb::KrbContext> ctx;
-  std::unique_ptr<Kerberos> kerberos;
-  std::unique_ptr<krb::Identity> identity;
-  std::unique_ptr<xfrm::MemoryXfrmBackend> kernel;
-  std::unique_ptr<SeededRng> rng;
-  std::unique_ptr<KeyExchange> key_exchange =
-      crypto::CreateOpenSslKeyExchange();
-  std::unique_ptr<Engine> engine;
-
-  SimNetwork::TicketSource Tickets() {
-    return [this](const FetchTicket& request)
-               -> absl::StatusOr<std::shared_ptr<const Ticket>> {
-      absl::StatusOr<krb::ServiceTicket> ticket =
-          request.peer_tgt.empty()
-              ? identity->GetServiceTicket(request.peer, absl::Now())
-              : identity->GetUserToUserTicket(request.peer, request.peer_tgt,
-                                              absl::Now());
-      if (!ticket.ok()) return ticket.status();
-      return std::make_shared<krb::EngineTicket>(*std::move(ticket));
-    };
-  }
-};
-
-class EngineSimTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    auto started = kink::testing::KdcFixture::Start();
-    ASSERT_TRUE(started.ok()) << started.status();
-    kdc = started->release();
-    keytabs = new std::map<std::string, std::string>();
-    for (const char* host : {"host-a", "host-b", "host-c"}) {
-      std::string name = absl::StrCat("kink/", host, ".test");
-      ASSERT_TRUE(kdc->AddPrincipal(name).ok());
-      auto keytab = kdc->CreateKeytab({name}, {kink::testing::kAes256Sha1});
-      ASSERT_TRUE(keytab.ok()) << keytab.status();
-      (*keytabs)[host] = *keytab;
-    }
-  }
-  static void TearDownTestSuite() {
-    delete kdc;
-    delete keytabs;
-  }
-
-  std::unique_ptr<Agent> MakeAgent(
-      const std::string& host, const std::string& address, uint32_t epoch,
-      uint64_t seed,
-      std::chrono::seconds clock_error = std::chrono::seconds(0)) {
-    auto agent = std::make_unique<Agent>();
-    agent->name = host;
-    agent->principal = kdc->Qualify(absl::StrCat("kink/", host, ".test"));
-    agent->endpoint = Endpoint{*xfrm::IpAddress::Parse(address), 910};
-    krb::KrbContextOptions context_options;
-    context_options.config_path = kdc->krb5_conf_path();
-    agent->ctx = *krb::KrbContext::Create(context_options);
-    krb::ReplayCacheOptions rcache;
-    rcache.path = absl::StrCat(TempDir(), "/", host, "-", seed, ".rcache");
-    krb::EngineKerberosOptions options;
-    options.verifier.keytab = keytabs->at(host);
-    options.verifier.server_principal = agent->principal;
-    options.verifier.replay_cache = *krb::ReplayCache::Open(rcache);
-    options.local_principal = agent->principal;
-    Agent* raw = agent.get();
-    options.local_tgt = [raw]() {
-      return raw->identity->CurrentTgt(absl::Now());
-    };
-    auto kerberos = krb::CreateEngineKerberos(agent->ctx, options);
-    EXPECT_TRUE(kerberos.ok()) << kerberos.status();
-    agent->kerberos = *std::move(kerberos);
-    if (clock_error.count() != 0) {
-      agent->kerberos = std::make_unique<SkewedKerberos>(
-          std::move(agent->kerberos), clock_error);
-    }
-    krb::IdentityOptions identity;
-    identity.principal = agent->principal;
-    identity.keytab = keytabs->at(host);
-    agent->identity = *krb::Identity::Create(agent->ctx, identity);
-    agent->kernel = std::make_unique<xfrm::MemoryXfrmBackend>(
-        xfrm::MemoryBackendOptions{}, now_);
-    agent->rng = std::make_unique<SeededRng>(seed);
-    EngineConfig config;
-    config.local_principal = agent->principal;
-    config.local = agent->endpoint;
-    config.epoch = epoch;
-    config.delete_grace = seconds(2);
-    config.rekey_overlap = seconds(5);
-    config.create_retry = seconds(10);
-    auto engine =
-        Engine::Create(config, agent->kerberos.get(), agent->kernel.get(),
-                       agent->rng.get(), now_, agent->key_exchange.get());
-    EXPECT_TRUE(engine.ok()) << engine.status();
-    agent->engine = *std::move(engine);
-    return agent;
-  }
-
-  PeerConfig PeerOf(const Agent& peer, std::vector<std::string> suites,
-                    bool initiator) {
-    PeerConfig config;
-    config.principal = peer.principal;
-    config.endpoint = peer.endpoint;
-    config.esp_suites = std::move(suites);
-    config.initiator = initiator;
-    config.dpd_interval = seconds(10);
-    return config;
-  }
-
-  // a initiates towards b; both accept `suites` unless told otherwise.
-  void Connect(Agent& a, Agent& b, std::vector<std::string> a_suites,
-               std::vector<std::string> b_suites) {
-    ASSERT_TRUE(
-        a.engine->SetPeers({PeerOf(b, a_suites, true)}, sim_.now()).ok());
-    ASSERT_TRUE(
-        b.engine->SetPeers({PeerOf(a, b_suites, false)}, sim_.now()).ok());
-  }
-
-  void AddToSim(Agent& agent) {
-    sim_.AddNode(agent.name, agent.endpoint, agent.engine.get(),
-                 agent.kernel.get(), agent.Tickets());
-  }
-
-  static size_t MatureSas(Agent& agent) {
-    size_t n = 0;
-    absl::StatusOr<xfrm::OwnedState> owned = agent.kernel->ListOwned();
-    for (const xfrm::SaInfo& sa : owned->sas) {
-      n += !sa.larval;
-    }
-    return n;
-  }
-
-  static bool SameTransform(const xfrm::Transform& x,
-                            const xfrm::Transform& y) {
-    auto same = [](const SecretBytes& p, const SecretBytes& q) {
-      return p.Equals(q.span());
-    };
-    if (x.index() != y.index()) return false;
-    if (auto* a = std::get_if<xfrm::AeadTransform>(&x)) {
-      auto* b = std::get_if<xfrm::AeadTransform>(&y);
-      return a->algorithm == b->algorithm && same(a->key, b->key);
-    }
-    if (auto* a = std::get_if<xfrm::CipherAuthTransform>(&x)) {
-      auto* b = std::get_if<xfrm::CipherAuthTransform>(&y);
-      return a->cipher == b->cipher && a->integrity == b->integrity &&
-             same(a->cipher_key, b->cipher_key) &&
-             same(a->integrity_key, b->integrity_key);
-    }
-    return false;
-  }
-
-  // Every pair on `a` with `b` has its mirror on `b`: a's outbound SA is b's
-  // inbound SA (same SPI, algorithms and keys), and the reverse.
-  void ExpectPairsAgree(Agent& a, Agent& b) {
-    std::vector<SaPairInfo> pa = a.engine->SaPairs();
-    std::vector<SaPairInfo> pb = b.engine->SaPairs();
-    ASSERT_EQ(pa.size(), pb.size());
-    for (const SaPairInfo& pair : pa) {
-      auto mirror =
-          std::find_if(pb.begin(), pb.end(), [&](const SaPairInfo& p) {
-            return p.inbound_spi == pair.outbound_spi &&
-                   p.outbound_spi == pair.inbound_spi;
-          });
-      ASSERT_NE(mirror, pb.end()) << "no mirror for SPI " << pair.outbound_spi;
-      EXPECT_EQ(mirror->suite, pair.suite);
-      auto a_out = a.kernel->ExportSaForTesting(
-          {b.endpoint.address, pair.outbound_spi, xfrm::IpsecProtocol::kEsp});
-      auto b_in = b.kernel->ExportSaForTesting(
-          {b.endpoint.address, pair.outbound_spi, xfrm::IpsecProtocol::kEsp});
-      auto a_in = a.kernel->ExportSaForTesting(
-          {a.endpoint.address, pair.inbound_spi, xfrm::IpsecProtocol::kEsp});
-      auto b_out = b.kernel->ExportSaForTesting(
-          {a.endpoint.address, pair.inbound_spi, xfrm::IpsecProtocol::kEsp});
-      ASSERT_TRUE(a_out.ok() && b_in.ok() && a_in.ok() && b_out.ok());
-      EXPECT_TRUE(SameTransform(a_out->transform, b_in->transform));
-      EXPECT_TRUE(SameTransform(a_in->transform, b_out->transform));
-      EXPECT_FALSE(SameTransform(a_in->transform, a_out->transform))
-          << "directions must have different keys";
-    }
-    EXPECT_EQ(MatureSas(a), 2 * pa.size());
-    EXPECT_EQ(MatureSas(b), 2 * pb.size());
-  }
-
-  // Traffic from `from` to `to` right now: the kernel finds an SA, and
-  // every outbound SA it could pick is one `to` can decrypt (same SPI, same
-  // keys in `to`'s inbound SA).
-  void ExpectUsable(Agent& from, Agent& to, uint64_t bytes = 1200) {
-    xfrm::Packet packet;
-    packet.src = from.endpoint.address;
-    packet.dst = to.endpoint.address;
-    packet.bytes = bytes;
-    ASSERT_TRUE(from.kernel->OnOutboundPacket(packet).ok())
-        << from.name << " has no SA towards " << to.name;
-    absl::StatusOr<xfrm::OwnedState> owned = from.kernel->ListOwned();
-    int outbound = 0;
-    for (const xfrm::SaInfo& sa : owned->sas) {
-      if (sa.larval || sa.id.dst != to.endpoint.address) continue;
-      ++outbound;
-      auto mine = from.kernel->ExportSaForTesting(sa.id);
-      auto theirs = to.kernel->ExportSaForTesting(sa.id);
-      ASSERT_TRUE(theirs.ok()) << to.name << " lacks " << sa.id.ToString();
-      EXPECT_TRUE(SameTransform(mine->transform, theirs->transform));
-    }
-    EXPECT_GE(outbound, 1);
-  }
-
-  static bool HasEvent(const std::vector<EngineEvent>& events, EventKind kind,
-                       const std::string& detail_part = "") {
-    return std::any_of(events.begin(), events.end(), [&](const EngineEvent& e) {
-      return e.kind == kind && e.detail.find(detail_part) != std::string::npos;
-    });
-  }
-
-  Time now_ = kT0;
-  SimNetwork sim_{42, kT0};
-};
 
 TEST_F(EngineSimTest, OptimisticTwoWayCreate) {
   auto a = MakeAgent("host-a", "192.0.2.1", 1000, 1);
@@ -375,7 +98,7 @@ TEST_F(EngineSimTest, LostReplyIsAnsweredFromTheReplyCache) {
   AddToSim(*a);
   AddToSim(*b);
   int replies_dropped = 0;
-  sim_.SetDropFilter([&](const std::string& from, const auto&) {
+  sim_.SetDropFilter([&](const std::string &from, const auto &) {
     return from == "host-b" && replies_dropped++ == 0;
   });
   Connect(*a, *b, {"aes128gcm16"}, {"aes128gcm16"});
@@ -393,7 +116,7 @@ TEST_F(EngineSimTest, LostAckIsRecoveredByReplyResend) {
   AddToSim(*a);
   AddToSim(*b);
   int a_sent = 0;
-  sim_.SetDropFilter([&](const std::string& from, const auto&) {
+  sim_.SetDropFilter([&](const std::string &from, const auto &) {
     return from == "host-a" && ++a_sent == 2;  // the first ACK
   });
   Connect(*a, *b, {"aes128-sha1", "aes256gcm16"}, {"aes256gcm16"});
@@ -512,14 +235,14 @@ TEST_F(EngineSimTest, RekeyInstallsTheNewPairBeforeDeletingTheOld) {
     ExpectUsable(*b, *a);
     if (HasFailure()) return;
   }
-  const auto& events = sim_.events("host-a");
-  auto first_delete = std::find_if(events.begin(), events.end(), [](auto& e) {
+  const auto &events = sim_.events("host-a");
+  auto first_delete = std::find_if(events.begin(), events.end(), [](auto &e) {
     return e.kind == EventKind::kSaPairDeleted;
   });
   ASSERT_NE(first_delete, events.end()) << "old pair never deleted";
   int installs_before = std::count_if(
       events.begin(), first_delete,
-      [](auto& e) { return e.kind == EventKind::kSaPairInstalled; });
+      [](auto &e) { return e.kind == EventKind::kSaPairInstalled; });
   EXPECT_GE(installs_before, 2) << "new pair must precede the old's deletion";
   // Past the second rekey's DELETE and the inbound grace period.
   sim_.RunFor(seconds(6));
@@ -551,10 +274,10 @@ TEST_F(EngineSimTest, ByteLimitTriggersRekeyWithoutAGap) {
     ExpectUsable(*b, *a, 0);
     if (HasFailure()) return;
   }
-  const auto& events = sim_.events("host-a");
+  const auto &events = sim_.events("host-a");
   EXPECT_GE(std::count_if(
                 events.begin(), events.end(),
-                [](auto& e) { return e.kind == EventKind::kSaPairInstalled; }),
+                [](auto &e) { return e.kind == EventKind::kSaPairInstalled; }),
             2)
       << "no rekey after 3.6 MB";
   sim_.RunFor(seconds(8));
@@ -592,7 +315,7 @@ TEST_F(EngineSimTest, MalformedCommandGetsAnUnauthenticatedKinkError) {
   EXPECT_EQ(reply->header.type, wire::MessageType::kReply);
   EXPECT_EQ(reply->header.xid, 7u);
   EXPECT_EQ(reply->header.cksum_len, 0);
-  const auto* error = reply->Find<wire::ErrorPayload>();
+  const auto *error = reply->Find<wire::ErrorPayload>();
   ASSERT_NE(error, nullptr);
   EXPECT_EQ(error->code(), wire::KinkErrorCode::kInvMaj);
   EXPECT_EQ(b->engine->stats().dropped_malformed, 1u);
@@ -677,7 +400,7 @@ TEST_F(EngineSimTest, GetTgtForSomeoneElseIsRefused) {
   message.header.type = wire::MessageType::kGetTgt;
   message.header.xid = 9;
   message.payloads.push_back(wire::TgtReqPayload{absl::MakeConstSpan(
-      reinterpret_cast<const uint8_t*>(other.data()), other.size())});
+      reinterpret_cast<const uint8_t *>(other.data()), other.size())});
   sim_.Inject("host-b", Endpoint{*xfrm::IpAddress::Parse("192.0.2.9"), 910},
               message.Encode());
   ASSERT_EQ(sim_.sent("host-b").size(), 1u);
@@ -790,14 +513,14 @@ TEST_F(EngineSimTest, KdcOutageFailsCleanlyAndRecovers) {
   auto b = MakeAgent("host-b", "192.0.2.2", 2000, 34);
   AddToSim(*a);
   AddToSim(*b);
-  kdc->Stop();
+  kdc().Stop();
   Connect(*a, *b, {"aes128gcm16"}, {"aes128gcm16"});
   sim_.RunFor(seconds(2));
   EXPECT_TRUE(HasEvent(sim_.events("host-a"), EventKind::kExchangeFailed,
                        "no service ticket"));
   EXPECT_TRUE(a->engine->SaPairs().empty());
   EXPECT_EQ(a->kernel->ListOwned()->sas.size(), 0u);
-  ASSERT_TRUE(kdc->Restart().ok());
+  ASSERT_TRUE(kdc().Restart().ok());
   sim_.RunFor(seconds(15));  // create_retry is 10 s
   ASSERT_EQ(a->engine->SaPairs().size(), 1u);
   ExpectPairsAgree(*a, *b);

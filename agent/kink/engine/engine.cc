@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/kink/engine/engine_state.h"
+#include "agent/kink/engine/traffic.h"
 #include "agent/kink/wire/header.h"
 
 namespace kink::engine {
@@ -29,19 +30,19 @@ std::string_view ToString(EventKind kind) {
 
 // ---- State helpers ----------------------------------------------------------
 
-void Engine::State::Emit(EventKind kind, const std::string& peer,
-                         const SaPair* pair, std::string detail) {
+void Engine::State::Emit(EventKind kind, const std::string &peer,
+                         const SaPair *pair, std::string detail) {
   EngineEvent event{kind, peer};
   if (pair != nullptr) {
-    event.inbound_spi = pair->inbound_spi;
-    event.outbound_spi = pair->outbound_spi;
-    event.suite = std::string(pair->suite.name);
+    event.inbound_spi = pair->inbound_spi();
+    event.outbound_spi = pair->outbound_spi();
+    event.suite = pair->suite.Name();
   }
   event.detail = std::move(detail);
   actions.push_back(std::move(event));
 }
 
-void Engine::State::Send(const Endpoint& to, std::vector<uint8_t> bytes) {
+void Engine::State::Send(const Endpoint &to, std::vector<uint8_t> bytes) {
   actions.push_back(SendDatagram{to, std::move(bytes)});
 }
 
@@ -61,105 +62,194 @@ Duration Engine::State::Backoff(uint32_t tries) {
   return std::chrono::duration_cast<Duration>(base * scale);
 }
 
-PeerState* Engine::State::FindPeer(const std::string& principal) {
+PeerState *Engine::State::FindPeer(const std::string &principal) {
   auto it = peers.find(principal);
   return it == peers.end() ? nullptr : &it->second;
 }
 
-xfrm::SaId Engine::State::InboundId(uint32_t spi) const {
-  return xfrm::SaId{config.local.address, spi, xfrm::IpsecProtocol::kEsp};
+xfrm::SaId Engine::State::InboundId(xfrm::IpsecProtocol proto,
+                                    uint32_t spi) const {
+  return xfrm::SaId{config.local.address, spi, proto};
 }
 
-xfrm::SaId Engine::State::OutboundId(const PeerState& peer,
+xfrm::SaId Engine::State::OutboundId(const PeerState &peer,
+                                     xfrm::IpsecProtocol proto,
                                      uint32_t spi) const {
-  return xfrm::SaId{peer.config.endpoint.address, spi,
-                    xfrm::IpsecProtocol::kEsp};
+  return xfrm::SaId{peer.config.endpoint.address, spi, proto};
 }
 
-absl::StatusOr<xfrm::SaConfig> Engine::State::KeyedSa(
-    const PeerState& peer, const SessionCrypto& crypto, bool inbound,
-    uint32_t spi, const EspSuite& suite, absl::Span<const uint8_t> ni,
-    absl::Span<const uint8_t> nr, absl::Span<const uint8_t> gxy) const {
-  absl::StatusOr<SecretBytes> keymat =
-      crypto.Keymat(3, spi, ni, nr, gxy, suite.keymat_bytes());
-  if (!keymat.ok()) return keymat.status();
-  absl::StatusOr<xfrm::Transform> transform = KernelTransform(suite, *keymat);
-  if (!transform.ok()) return transform.status();
-  const xfrm::IpAddress& local = config.local.address;
-  const xfrm::IpAddress& remote = peer.config.endpoint.address;
-  xfrm::SaConfig sa;
-  sa.id = inbound ? InboundId(spi) : OutboundId(peer, spi);
-  sa.src = inbound ? remote : local;
-  sa.mode = xfrm::Mode::kTransport;
-  sa.reqid = peer.reqid;
-  sa.transform = *std::move(transform);
-  // Only the initiator rekeys; the responder's copies live a little longer
-  // so that the initiator's rekey and DELETE always come first.
-  sa.lifetime.hard_add = peer.config.hard_lifetime;
-  sa.lifetime.soft_add = peer.config.soft_lifetime;
-  sa.lifetime.soft_bytes = peer.config.soft_bytes;
-  sa.lifetime.hard_bytes = peer.config.hard_bytes;
-  // The responder's byte limits also sit past the initiator's, so the
-  // initiator's rekey comes first (traffic is symmetric or not: either way).
-  if (!peer.config.initiator && peer.config.hard_bytes != 0) {
-    sa.lifetime.soft_bytes = 0;
-    sa.lifetime.hard_bytes += peer.config.hard_bytes / 10;
+std::vector<xfrm::SaId> Engine::State::InboundIds(const SaPair &pair) const {
+  std::vector<xfrm::SaId> ids;
+  if (pair.suite.esp) {
+    ids.push_back(InboundId(xfrm::IpsecProtocol::kEsp, pair.esp.inbound));
   }
-  if (!peer.config.initiator) sa.lifetime.hard_add += std::chrono::seconds(60);
-  sa.selector = inbound ? xfrm::Selector::Hosts(remote, local)
-                        : xfrm::Selector::Hosts(local, remote);
-  return sa;
+  if (pair.suite.ah) {
+    ids.push_back(InboundId(xfrm::IpsecProtocol::kAh, pair.ah.inbound));
+  }
+  return ids;
 }
 
-absl::Status Engine::State::InstallPolicies(const PeerState& peer) {
-  const xfrm::IpAddress& local = config.local.address;
-  const xfrm::IpAddress& remote = peer.config.endpoint.address;
-  xfrm::PolicyTemplate tmpl;
-  tmpl.proto = xfrm::IpsecProtocol::kEsp;
-  tmpl.mode = xfrm::Mode::kTransport;
-  tmpl.reqid = peer.reqid;
-  xfrm::PolicyConfig out;
-  out.selector = xfrm::Selector::Hosts(local, remote);
-  out.direction = xfrm::PolicyDirection::kOut;
-  out.templates = {tmpl};
-  xfrm::PolicyConfig in;
-  in.selector = xfrm::Selector::Hosts(remote, local);
-  in.direction = xfrm::PolicyDirection::kIn;
-  in.templates = {tmpl};
+std::vector<xfrm::SaId> Engine::State::OutboundIds(const PeerState &peer,
+                                                   const SaPair &pair) const {
+  std::vector<xfrm::SaId> ids;
+  if (pair.suite.esp) {
+    ids.push_back(
+        OutboundId(peer, xfrm::IpsecProtocol::kEsp, pair.esp.outbound));
+  }
+  if (pair.suite.ah) {
+    ids.push_back(OutboundId(peer, xfrm::IpsecProtocol::kAh, pair.ah.outbound));
+  }
+  return ids;
+}
+
+absl::StatusOr<std::vector<xfrm::SaConfig>> Engine::State::KeyedSas(
+    const PeerState &peer, const SessionCrypto &crypto, bool inbound,
+    const SaPair &pair, absl::Span<const uint8_t> ni,
+    absl::Span<const uint8_t> nr, absl::Span<const uint8_t> gxy) const {
+  const xfrm::IpAddress &local = config.local.address;
+  const xfrm::IpAddress &remote = peer.config.endpoint.address;
+  TrafficSelector traffic = ResolveTraffic(peer.config, local);
+  std::vector<xfrm::SaConfig> sas;
+  // ESP first: in a bundle it is the inner SA and carries the mode; AH
+  // outside it is always transport (as the policy templates say).
+  for (const std::optional<ProtocolSuite> *protocol :
+       {&pair.suite.esp, &pair.suite.ah}) {
+    if (!protocol->has_value()) continue;
+    const ProtocolSuite &suite = **protocol;
+    const SpiPair &spis =
+        suite.protocol == wire::isakmp::ProtocolId::kAh ? pair.ah : pair.esp;
+    uint32_t spi = inbound ? spis.inbound : spis.outbound;
+    absl::StatusOr<SecretBytes> keymat =
+        crypto.Keymat(static_cast<uint8_t>(suite.protocol), spi, ni, nr, gxy,
+                      suite.keymat_bytes());
+    if (!keymat.ok()) return keymat.status();
+    absl::StatusOr<xfrm::Transform> transform = KernelTransform(suite, *keymat);
+    if (!transform.ok()) return transform.status();
+    xfrm::SaConfig sa;
+    sa.id = inbound ? InboundId(suite.kernel_protocol(), spi)
+                    : OutboundId(peer, suite.kernel_protocol(), spi);
+    sa.src = inbound ? remote : local;
+    sa.mode = sas.empty() ? pair.mode : xfrm::Mode::kTransport;
+    sa.reqid = peer.reqid;
+    sa.transform = *std::move(transform);
+    // Only the initiator rekeys; the responder's copies live a little
+    // longer so that the initiator's rekey and DELETE always come first.
+    sa.lifetime.hard_add = peer.config.hard_lifetime;
+    sa.lifetime.soft_add = peer.config.soft_lifetime;
+    sa.lifetime.soft_bytes = peer.config.soft_bytes;
+    sa.lifetime.hard_bytes = peer.config.hard_bytes;
+    // The responder's byte limits also sit past the initiator's, so the
+    // initiator's rekey comes first (traffic is symmetric or not: either
+    // way).
+    if (!peer.config.initiator && peer.config.hard_bytes != 0) {
+      sa.lifetime.soft_bytes = 0;
+      sa.lifetime.hard_bytes += peer.config.hard_bytes / 10;
+    }
+    if (!peer.config.initiator) {
+      sa.lifetime.hard_add += std::chrono::seconds(60);
+    }
+    // The kernel checks every SA of a bundle against the decapsulated
+    // flow, so in tunnel mode each carries the inner traffic's selector.
+    sa.selector = pair.mode == xfrm::Mode::kTunnel
+                      ? KernelSelector(traffic, !inbound)
+                      : (inbound ? xfrm::Selector::Hosts(remote, local)
+                                 : xfrm::Selector::Hosts(local, remote));
+    sas.push_back(std::move(sa));
+  }
+  return sas;
+}
+
+absl::Status Engine::State::InstallSas(const std::vector<xfrm::SaConfig> &sas,
+                                       bool update) {
+  for (size_t i = 0; i < sas.size(); ++i) {
+    absl::Status status = update ? xfrm->UpdateSa(sas[i]) : xfrm->AddSa(sas[i]);
+    if (!status.ok()) {
+      for (size_t j = 0; j < i; ++j) xfrm->DeleteSa(sas[j].id).IgnoreError();
+      return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Engine::State::DeleteSas(const std::vector<xfrm::SaId> &ids) {
+  for (const xfrm::SaId &id : ids) xfrm->DeleteSa(id).IgnoreError();
+}
+
+std::vector<xfrm::PolicyConfig> Engine::State::Policies(
+    const PeerState &peer) const {
+  const xfrm::IpAddress &local = config.local.address;
+  const xfrm::IpAddress &remote = peer.config.endpoint.address;
+  TrafficSelector traffic = ResolveTraffic(peer.config, local);
+  // Every suite of a peer uses the same protocols (SetPeers checks).
+  // Templates go innermost first (ESP, then AH around it), the innermost
+  // carrying the mode, as strongSwan installs them.
+  bool esp = peer.suites.front().esp.has_value();
+  bool ah = peer.suites.front().ah.has_value();
+  std::vector<xfrm::PolicyConfig> policies;
+  for (xfrm::PolicyDirection direction :
+       {xfrm::PolicyDirection::kOut, xfrm::PolicyDirection::kIn,
+        xfrm::PolicyDirection::kFwd}) {
+    bool out = direction == xfrm::PolicyDirection::kOut;
+    // Forwarded traffic only exists behind tunnels.
+    if (direction == xfrm::PolicyDirection::kFwd &&
+        peer.config.mode != xfrm::Mode::kTunnel) {
+      continue;
+    }
+    xfrm::PolicyConfig policy;
+    policy.selector = KernelSelector(traffic, out);
+    policy.direction = direction;
+    for (xfrm::IpsecProtocol proto :
+         {xfrm::IpsecProtocol::kEsp, xfrm::IpsecProtocol::kAh}) {
+      if (!(proto == xfrm::IpsecProtocol::kEsp ? esp : ah)) continue;
+      xfrm::PolicyTemplate tmpl;
+      tmpl.proto = proto;
+      tmpl.reqid = peer.reqid;
+      tmpl.mode =
+          policy.templates.empty() ? peer.config.mode : xfrm::Mode::kTransport;
+      if (tmpl.mode == xfrm::Mode::kTunnel) {
+        tmpl.src = out ? local : remote;
+        tmpl.dst = out ? remote : local;
+      }
+      policy.templates.push_back(tmpl);
+    }
+    policies.push_back(std::move(policy));
+  }
+  return policies;
+}
+
+absl::Status Engine::State::InstallPolicies(const PeerState &peer) {
   xfrm::InstallItem item;
-  item.policies = {out, in};
+  item.policies = Policies(peer);
   std::vector<xfrm::BatchItem> batch = {item};
   std::vector<absl::Status> results = xfrm->ApplyBatch(batch);
   return results.empty() ? absl::InternalError("empty batch result")
                          : results[0];
 }
 
-void Engine::State::RemovePolicies(const PeerState& peer) {
-  const xfrm::IpAddress& local = config.local.address;
-  const xfrm::IpAddress& remote = peer.config.endpoint.address;
+void Engine::State::RemovePolicies(const PeerState &peer) {
   xfrm::RemoveItem item;
-  item.policies = {
-      {xfrm::Selector::Hosts(local, remote), xfrm::PolicyDirection::kOut},
-      {xfrm::Selector::Hosts(remote, local), xfrm::PolicyDirection::kIn}};
+  for (const xfrm::PolicyConfig &policy : Policies(peer)) {
+    item.policies.push_back(policy.id());
+  }
   std::vector<xfrm::BatchItem> batch = {item};
   xfrm->ApplyBatch(batch);
 }
 
-void Engine::State::ScheduleDeletion(const xfrm::SaId& id, Time due) {
+void Engine::State::ScheduleDeletion(const xfrm::SaId &id, Time due) {
   deletions.push_back(PendingSaDeletion{due, id});
 }
 
-void Engine::State::FlushPeer(PeerState& peer, Time now) {
+void Engine::State::FlushPeer(PeerState &peer, Time now) {
   (void)now;
-  for (const SaPair& pair : peer.pairs) {
-    xfrm->DeleteSa(OutboundId(peer, pair.outbound_spi)).IgnoreError();
-    xfrm->DeleteSa(InboundId(pair.inbound_spi)).IgnoreError();
+  for (const SaPair &pair : peer.pairs) {
+    DeleteSas(OutboundIds(peer, pair));
+    DeleteSas(InboundIds(pair));
     ++stats.sa_pairs_deleted;
   }
   peer.pairs.clear();
   // Transactions with the old incarnation are meaningless now.
   for (auto it = txs.begin(); it != txs.end();) {
-    InitiatorTx& tx = it->second;
+    InitiatorTx &tx = it->second;
     if (tx.peer == peer.config.principal && tx.kind != TxKind::kCreate) {
       it = txs.erase(it);
     } else {
@@ -170,8 +260,7 @@ void Engine::State::FlushPeer(PeerState& peer, Time now) {
   for (auto it = replies.begin(); it != replies.end();) {
     if (it->first.first == peer.config.principal) {
       if (it->second.awaiting_ack) {  // its inbound half is installed
-        xfrm->DeleteSa(InboundId(it->second.pending_pair.inbound_spi))
-            .IgnoreError();
+        DeleteSas(InboundIds(it->second.pending_pair));
       }
       it = replies.erase(it);
     } else {
@@ -180,7 +269,7 @@ void Engine::State::FlushPeer(PeerState& peer, Time now) {
   }
 }
 
-void Engine::State::CheckEpoch(PeerState& peer, uint32_t epoch, Time now) {
+void Engine::State::CheckEpoch(PeerState &peer, uint32_t epoch, Time now) {
   if (epoch == 0) return;  // RFC 4430 senders always set it; ignore 0.
   if (peer.epoch == 0) {
     peer.epoch = epoch;
@@ -197,12 +286,12 @@ void Engine::State::CheckEpoch(PeerState& peer, uint32_t epoch, Time now) {
   }
 }
 
-bool Engine::State::AllowErrorReply(const Endpoint& to, Time now) {
+bool Engine::State::AllowErrorReply(const Endpoint &to, Time now) {
   int64_t second =
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch())
           .count();
   absl::Span<const uint8_t> address = to.address.bytes();
-  auto& [window, count] =
+  auto &[window, count] =
       error_budget[std::vector<uint8_t>(address.begin(), address.end())];
   if (window != second) {
     window = second;
@@ -220,8 +309,8 @@ bool Engine::State::AllowErrorReply(const Endpoint& to, Time now) {
 // ---- Engine -----------------------------------------------------------------
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
-    EngineConfig config, Kerberos* kerberos, xfrm::XfrmBackend* xfrm, Rng* rng,
-    Time now, KeyExchange* key_exchange) {
+    EngineConfig config, Kerberos *kerberos, xfrm::XfrmBackend *xfrm, Rng *rng,
+    Time now, KeyExchange *key_exchange) {
   (void)now;
   if (kerberos == nullptr || xfrm == nullptr || rng == nullptr) {
     return absl::InvalidArgumentError("engine dependencies missing");
@@ -253,10 +342,10 @@ Engine::Engine(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Engine::~Engine() = default;
 
 absl::Status Engine::SetPeers(std::vector<PeerConfig> peers, Time now) {
-  State& s = *state_;
+  State &s = *state_;
   // Validate everything first: a bad entry changes nothing.
-  std::map<std::string, std::vector<EspSuite>> resolved;
-  for (const PeerConfig& peer : peers) {
+  std::map<std::string, std::vector<Suite>> resolved;
+  for (const PeerConfig &peer : peers) {
     if (peer.principal.empty() || peer.principal == s.config.local_principal) {
       return absl::InvalidArgumentError(
           absl::StrCat("bad peer principal '", peer.principal, "'"));
@@ -267,9 +356,13 @@ absl::Status Engine::SetPeers(std::vector<PeerConfig> peers, Time now) {
                        peer.endpoint.address.ToString(),
                        " is not of the local address family"));
     }
-    if (peer.esp_suites.empty()) {
+    if (peer.proposals.empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("peer ", peer.principal, " has no ESP suites"));
+          absl::StrCat("peer ", peer.principal, " has no proposals"));
+    }
+    if (absl::Status traffic = ValidateTraffic(peer, s.config.local.address);
+        !traffic.ok()) {
+      return traffic;
     }
     if (peer.hard_lifetime <= peer.soft_lifetime ||
         peer.soft_lifetime.count() <= 0) {
@@ -288,12 +381,21 @@ absl::Status Engine::SetPeers(std::vector<PeerConfig> peers, Time now) {
           absl::StrCat("peer ", peer.principal, ": PFS group ", peer.pfs_group,
                        " is not supported here"));
     }
-    std::vector<EspSuite>& suites = resolved[peer.principal];
-    for (const std::string& name : peer.esp_suites) {
-      absl::StatusOr<EspSuite> suite = FindEspSuite(name);
+    std::vector<Suite> &suites = resolved[peer.principal];
+    for (const ProposalConfig &proposal : peer.proposals) {
+      absl::StatusOr<Suite> suite = FindSuite(proposal.esp, proposal.ah);
       if (!suite.ok()) {
         return absl::InvalidArgumentError(absl::StrCat(
             "peer ", peer.principal, ": ", suite.status().message()));
+      }
+      // The kernel policy names the protocols, so they cannot vary.
+      if (!suites.empty() &&
+          (suite->esp.has_value() != suites.front().esp.has_value() ||
+           suite->ah.has_value() != suites.front().ah.has_value())) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "peer ", peer.principal, ": proposals ", suites.front().Name(),
+            " and ", suite->Name(),
+            " use different protocols; all of a peer's must use the same"));
       }
       suites.push_back(*suite);
     }
@@ -304,19 +406,46 @@ absl::Status Engine::SetPeers(std::vector<PeerConfig> peers, Time now) {
       ++it;
       continue;
     }
-    PeerState& gone = it->second;
-    for (const SaPair& pair : std::vector<SaPair>(gone.pairs)) {
+    PeerState &gone = it->second;
+    for (const SaPair &pair : std::vector<SaPair>(gone.pairs)) {
       s.StartDelete(gone, pair, now);
     }
     s.RemovePolicies(gone);
     it = s.peers.erase(it);
   }
-  for (PeerConfig& config : peers) {
-    std::vector<EspSuite> suites = std::move(resolved[config.principal]);
+  for (PeerConfig &config : peers) {
+    std::vector<Suite> suites = std::move(resolved[config.principal]);
     auto it = s.peers.find(config.principal);
-    if (it != s.peers.end()) {  // changed settings apply from the next CREATE
-      it->second.suites = std::move(suites);
-      it->second.config = std::move(config);
+    if (it != s.peers.end()) {
+      PeerState &known = it->second;
+      PeerState updated = known;
+      updated.suites = std::move(suites);
+      updated.config = std::move(config);
+      if (s.Policies(known) == s.Policies(updated) &&
+          known.config.endpoint == updated.config.endpoint) {
+        // Changed suites or lifetimes apply from the next CREATE.
+        known.suites = std::move(updated.suites);
+        known.config = std::move(updated.config);
+        continue;
+      }
+      // Other traffic, mode, protocols or address: the pairs no longer fit
+      // the policies; replace both.
+      if (known.create_xid.has_value()) {
+        if (auto tx = s.txs.find(*known.create_xid); tx != s.txs.end()) {
+          s.FailTx(tx->second, "policy changed", now);
+        }
+      }
+      for (const SaPair &pair : std::vector<SaPair>(known.pairs)) {
+        s.StartDelete(known, pair, now);
+      }
+      s.RemovePolicies(known);
+      known.suites = std::move(updated.suites);
+      known.config = std::move(updated.config);
+      if (absl::Status status = s.InstallPolicies(known); !status.ok()) {
+        s.Emit(EventKind::kExchangeFailed, known.config.principal, nullptr,
+               absl::StrCat("cannot install policies: ", status.message()));
+      }
+      if (known.config.initiator) known.next_create = now;
       continue;
     }
     PeerState peer;
@@ -336,9 +465,9 @@ absl::Status Engine::SetPeers(std::vector<PeerConfig> peers, Time now) {
   return absl::OkStatus();
 }
 
-void Engine::OnDatagram(const Endpoint& from,
+void Engine::OnDatagram(const Endpoint &from,
                         absl::Span<const uint8_t> datagram, Time now) {
-  State& s = *state_;
+  State &s = *state_;
   ++s.stats.datagrams_received;
   wire::Result<wire::Message> message = wire::ParseMessage(datagram);
   if (!message.ok()) {
@@ -378,12 +507,12 @@ void Engine::OnDatagram(const Endpoint& from,
 void Engine::OnTicket(uint64_t request_id,
                       absl::StatusOr<std::shared_ptr<const Ticket>> ticket,
                       Time now) {
-  State& s = *state_;
+  State &s = *state_;
   auto request = s.ticket_requests.find(request_id);
   if (request == s.ticket_requests.end()) return;
   std::string principal = request->second;
   s.ticket_requests.erase(request);
-  PeerState* peer = s.FindPeer(principal);
+  PeerState *peer = s.FindPeer(principal);
   if (peer == nullptr || peer->ticket_request != request_id) return;
   peer->ticket_request.reset();
   if (!ticket.ok() || *ticket == nullptr) {
@@ -399,10 +528,10 @@ void Engine::OnTicket(uint64_t request_id,
   s.OnTimer(now);
 }
 
-void Engine::OnKernelEvent(const xfrm::XfrmEvent& event, Time now) {
-  State& s = *state_;
-  if (const auto* acquire = std::get_if<xfrm::AcquireEvent>(&event)) {
-    for (auto& [name, peer] : s.peers) {
+void Engine::OnKernelEvent(const xfrm::XfrmEvent &event, Time now) {
+  State &s = *state_;
+  if (const auto *acquire = std::get_if<xfrm::AcquireEvent>(&event)) {
+    for (auto &[name, peer] : s.peers) {
       if (peer.reqid == acquire->tmpl.reqid && peer.pairs.empty() &&
           !peer.create_xid.has_value()) {
         peer.next_create = now;
@@ -411,18 +540,18 @@ void Engine::OnKernelEvent(const xfrm::XfrmEvent& event, Time now) {
     s.OnTimer(now);
     return;
   }
-  const auto& expire = std::get<xfrm::ExpireEvent>(event);
-  for (auto& [name, peer] : s.peers) {
+  const auto &expire = std::get<xfrm::ExpireEvent>(event);
+  for (auto &[name, peer] : s.peers) {
     for (auto it = peer.pairs.begin(); it != peer.pairs.end(); ++it) {
-      bool inbound = expire.id == s.InboundId(it->inbound_spi);
-      bool outbound = expire.id == s.OutboundId(peer, it->outbound_spi);
+      std::vector<xfrm::SaId> in = s.InboundIds(*it);
+      std::vector<xfrm::SaId> out = s.OutboundIds(peer, *it);
+      bool inbound = std::find(in.begin(), in.end(), expire.id) != in.end();
+      bool outbound = std::find(out.begin(), out.end(), expire.id) != out.end();
       if (!inbound && !outbound) continue;
       if (expire.hard) {
-        // The kernel removed one half: remove the other, never keep half.
-        s.xfrm
-            ->DeleteSa(inbound ? s.OutboundId(peer, it->outbound_spi)
-                               : s.InboundId(it->inbound_spi))
-            .IgnoreError();
+        // The kernel removed one SA: remove the rest, never keep a part.
+        s.DeleteSas(in);
+        s.DeleteSas(out);
         SaPair gone = *it;
         peer.pairs.erase(it);
         ++s.stats.sa_pairs_deleted;
@@ -454,21 +583,31 @@ std::optional<Action> Engine::NextAction() {
 
 std::vector<SaPairInfo> Engine::SaPairs() const {
   std::vector<SaPairInfo> pairs;
-  for (const auto& [name, peer] : state_->peers) {
-    for (const SaPair& pair : peer.pairs) {
-      pairs.push_back({name, pair.inbound_spi, pair.outbound_spi,
-                       std::string(pair.suite.name), pair.initiated_here});
+  for (const auto &[name, peer] : state_->peers) {
+    for (const SaPair &pair : peer.pairs) {
+      SaPairInfo info;
+      info.peer = name;
+      info.inbound_spi = pair.inbound_spi();
+      info.outbound_spi = pair.outbound_spi();
+      if (pair.suite.esp && pair.suite.ah) {
+        info.ah_inbound_spi = pair.ah.inbound;
+        info.ah_outbound_spi = pair.ah.outbound;
+      }
+      info.suite = pair.suite.Name();
+      info.mode = pair.mode;
+      info.initiated_here = pair.initiated_here;
+      pairs.push_back(std::move(info));
     }
   }
   return pairs;
 }
 
-const EngineStats& Engine::stats() const { return state_->stats; }
+const EngineStats &Engine::stats() const { return state_->stats; }
 
 void Engine::Shutdown(Time now) {
-  State& s = *state_;
-  for (auto& [name, peer] : s.peers) {
-    for (const SaPair& pair : std::vector<SaPair>(peer.pairs)) {
+  State &s = *state_;
+  for (auto &[name, peer] : s.peers) {
+    for (const SaPair &pair : std::vector<SaPair>(peer.pairs)) {
       s.StartDelete(peer, pair, now);
     }
     s.RemovePolicies(peer);

@@ -38,7 +38,30 @@ using Duration = Clock::duration;
 struct Endpoint {
   xfrm::IpAddress address;
   uint16_t port = 910;
-  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+  friend bool operator==(const Endpoint &, const Endpoint &) = default;
+};
+
+// One proposal: an ESP suite, an AH suite, or both (an AH+ESP bundle).
+// Names as in suites.h ("aes128gcm16"; AH "sha256").
+struct ProposalConfig {
+  std::string esp;
+  std::string ah;
+};
+
+// What an SA pair protects, seen from this side (the peer configures the
+// mirror image). Sent as IDci/IDcr; without it the pair protects all
+// traffic between the two endpoints and no IDs are sent (as racoon2 does).
+struct TrafficSelector {
+  // Unspecified: this side's endpoint address (full prefix).
+  xfrm::IpAddress local_net;
+  uint8_t local_prefix = 0;
+  xfrm::IpAddress remote_net;
+  uint8_t remote_prefix = 0;
+  uint8_t ip_protocol = 0;  // 0: any
+  uint16_t local_port = 0;  // 0: any (needs a TCP/UDP/SCTP protocol)
+  uint16_t remote_port = 0;
+  friend bool operator==(const TrafficSelector &,
+                         const TrafficSelector &) = default;
 };
 
 // One peer this agent must keep an SA pair with (from the controller's
@@ -46,8 +69,13 @@ struct Endpoint {
 struct PeerConfig {
   std::string principal;  // "kink/host-b.example@REALM"
   Endpoint endpoint;
-  // ESP suites (suites.h) offered in this order, and the ones accepted.
-  std::vector<std::string> esp_suites;
+  // Offered in this order; the ones accepted from the peer.
+  std::vector<ProposalConfig> proposals;
+  // Tunnel mode encapsulates between the endpoints; in an AH+ESP bundle
+  // ESP carries the tunnel and AH protects the outer header.
+  xfrm::Mode mode = xfrm::Mode::kTransport;
+  // Subnets (tunnel mode), protocol and ports; unset: host to host.
+  std::optional<TrafficSelector> traffic;
   std::chrono::seconds soft_lifetime{2880};  // rekey after
   std::chrono::seconds hard_lifetime{3600};  // kernel deletes after
   uint64_t soft_bytes = 0;  // rekey after this many bytes; 0: no limit
@@ -141,9 +169,14 @@ using Action = std::variant<SendDatagram, FetchTicket, EngineEvent>;
 // One installed SA pair with a peer (keys stay in the kernel).
 struct SaPairInfo {
   std::string peer;
+  // ESP SPIs (AH SPIs for an AH-only suite).
   uint32_t inbound_spi = 0;
   uint32_t outbound_spi = 0;
-  std::string suite;
+  // AH SPIs of an AH+ESP bundle; 0 otherwise.
+  uint32_t ah_inbound_spi = 0;
+  uint32_t ah_outbound_spi = 0;
+  std::string suite;  // Suite::Name(): "aes128gcm16", "ah-sha256+..."
+  xfrm::Mode mode = xfrm::Mode::kTransport;
   bool initiated_here = false;
 };
 
@@ -169,27 +202,28 @@ class Engine {
   // InvalidArgument for an incomplete configuration. `key_exchange` may be
   // null when no peer uses PFS.
   static absl::StatusOr<std::unique_ptr<Engine>> Create(
-      EngineConfig config, Kerberos* kerberos, xfrm::XfrmBackend* xfrm,
-      Rng* rng, Time now, KeyExchange* key_exchange = nullptr);
+      EngineConfig config, Kerberos *kerberos, xfrm::XfrmBackend *xfrm,
+      Rng *rng, Time now, KeyExchange *key_exchange = nullptr);
   ~Engine();
 
   // Replaces the set of peers. New peers get their policies installed (and a
   // CREATE if this side initiates); removed peers' SAs are DELETEd.
-  // InvalidArgument (nothing changed) for unknown suites or a bad address.
+  // InvalidArgument (nothing changed) for unknown suites, a bad address or
+  // traffic selector.
   absl::Status SetPeers(std::vector<PeerConfig> peers, Time now);
 
-  void OnDatagram(const Endpoint& from, absl::Span<const uint8_t> datagram,
+  void OnDatagram(const Endpoint &from, absl::Span<const uint8_t> datagram,
                   Time now);
   void OnTicket(uint64_t request_id,
                 absl::StatusOr<std::shared_ptr<const Ticket>> ticket, Time now);
-  void OnKernelEvent(const xfrm::XfrmEvent& event, Time now);
+  void OnKernelEvent(const xfrm::XfrmEvent &event, Time now);
   void OnTimer(Time now);
 
   std::optional<Time> NextTimer() const;
   std::optional<Action> NextAction();
 
   std::vector<SaPairInfo> SaPairs() const;
-  const EngineStats& stats() const;
+  const EngineStats &stats() const;
 
   // Deletes every SA pair (sending DELETEs) and policy; for shutdown.
   void Shutdown(Time now);

@@ -19,15 +19,28 @@
 
 namespace kink::engine {
 
-// An installed pair: our inbound SA (SPI chosen here) and outbound SA (SPI
-// chosen by the peer).
+// One protocol of a pair: our inbound SA's SPI (chosen here) and our
+// outbound SA's (chosen by the peer).
+struct SpiPair {
+  uint32_t inbound = 0;
+  uint32_t outbound = 0;
+};
+
+// An installed pair: one SA per direction and protocol (ESP, AH, or both).
 struct SaPair {
-  uint32_t inbound_spi = 0;
-  uint32_t outbound_spi = 0;
-  EspSuite suite;
+  Suite suite;
+  xfrm::Mode mode = xfrm::Mode::kTransport;
+  SpiPair esp;  // zero without ESP
+  SpiPair ah;   // zero without AH
   bool initiated_here = false;
   bool rekeying = false;          // a replacement is negotiated
   std::optional<Time> delete_at;  // rekeyed: DELETE when due
+
+  // The pair's name: its ESP SPIs, or AH for an AH-only suite.
+  uint32_t inbound_spi() const { return suite.esp ? esp.inbound : ah.inbound; }
+  uint32_t outbound_spi() const {
+    return suite.esp ? esp.outbound : ah.outbound;
+  }
 };
 
 // A deferred kernel deletion (inbound SA kept for a grace period).
@@ -39,7 +52,7 @@ struct PendingSaDeletion {
 struct PeerState {
   PeerConfig config;
   uint32_t reqid = 0;
-  std::vector<EspSuite> suites;  // config.esp_suites resolved
+  std::vector<Suite> suites;  // config.proposals resolved
   std::shared_ptr<const Ticket> ticket;
   std::optional<uint64_t> ticket_request;  // outstanding FetchTicket
   std::vector<uint8_t> peer_tgt;           // user-to-user: from TGT_REP
@@ -87,16 +100,18 @@ struct InitiatorTx {
   wire::isakmp::PayloadType qm_first = wire::isakmp::PayloadType::kNone;
   // CREATE.
   std::unique_ptr<isakmp::SaBuilder> offer;
-  std::vector<EspSuite> suites;  // offered, in transform order
+  std::vector<Suite> suites;  // offered, in order
   std::vector<uint8_t> ni;
   std::unique_ptr<DhPrivateKey> dh;  // PFS
-  uint32_t inbound_spi = 0;
+  // Our inbound SPIs (larval until keyed); 0 if no suite uses the protocol.
+  uint32_t esp_spi = 0;
+  uint32_t ah_spi = 0;
   bool rekey = false;
   // CREATE after the REPLY: kept to answer duplicate REPLYs with an ACK.
   bool completed = false;
   Time forget_at;
-  // DELETE: the pair being deleted.
-  uint32_t delete_inbound_spi = 0;
+  // DELETE: our inbound SAs of the pair, removed after the answer.
+  std::vector<xfrm::SaId> delete_inbound;
 };
 
 // A REPLY the responder keeps for retransmitted requests, and for the
@@ -109,7 +124,7 @@ struct CachedReply {
   bool awaiting_ack = false;
   uint32_t reply_tries = 0;
   Time next_resend;
-  std::optional<xfrm::SaConfig> pending_outbound;
+  std::vector<xfrm::SaConfig> pending_outbound;
   SaPair pending_pair;
 };
 
@@ -120,29 +135,29 @@ struct ProtectedContent {
 };
 absl::StatusOr<std::vector<uint8_t>> BuildProtected(
     wire::MessageType type, uint32_t xid, bool ack_req,
-    const wire::Payload& auth, const ProtectedContent& content,
-    const SessionCrypto& crypto);
+    const wire::Payload &auth, const ProtectedContent &content,
+    const SessionCrypto &crypto);
 std::vector<uint8_t> BuildUnprotected(wire::MessageType type, uint32_t xid,
-                                      const wire::Payload& payload);
+                                      const wire::Payload &payload);
 
 // A verified message's decrypted content. Views point into `plaintext`.
 struct OpenedContent {
   std::vector<uint8_t> plaintext;
   std::optional<wire::EncryptedContent> inner;
   OpenedContent() = default;
-  OpenedContent(const OpenedContent&) = delete;
-  OpenedContent& operator=(const OpenedContent&) = delete;
+  OpenedContent(const OpenedContent &) = delete;
+  OpenedContent &operator=(const OpenedContent &) = delete;
 };
 // Verifies the checksum and decrypts KINK_ENCRYPT (if present) into `out`.
-absl::Status OpenProtected(const wire::Message& message,
-                           const SessionCrypto& crypto, OpenedContent& out);
+absl::Status OpenProtected(const wire::Message &message,
+                           const SessionCrypto &crypto, OpenedContent &out);
 
 struct Engine::State {
   EngineConfig config;
-  Kerberos* kerberos = nullptr;
-  KeyExchange* key_exchange = nullptr;  // may be null: no PFS
-  xfrm::XfrmBackend* xfrm = nullptr;
-  Rng* rng = nullptr;
+  Kerberos *kerberos = nullptr;
+  KeyExchange *key_exchange = nullptr;  // may be null: no PFS
+  xfrm::XfrmBackend *xfrm = nullptr;
+  Rng *rng = nullptr;
 
   std::map<std::string, PeerState> peers;  // by principal
   std::map<uint32_t, InitiatorTx> txs;     // by XID
@@ -159,62 +174,75 @@ struct Engine::State {
   EngineStats stats;
 
   // engine.cc
-  void Emit(EventKind kind, const std::string& peer, const SaPair* pair,
+  void Emit(EventKind kind, const std::string &peer, const SaPair *pair,
             std::string detail);
-  void Send(const Endpoint& to, std::vector<uint8_t> bytes);
+  void Send(const Endpoint &to, std::vector<uint8_t> bytes);
   uint32_t AllocateXid();
   Duration Backoff(uint32_t tries);
-  PeerState* FindPeer(const std::string& principal);
-  void CheckEpoch(PeerState& peer, uint32_t epoch, Time now);
-  void FlushPeer(PeerState& peer, Time now);
-  void ScheduleDeletion(const xfrm::SaId& id, Time due);
-  // The kernel SA for one direction, keyed from KEYMAT(spi, Ni[, Nr]).
-  absl::StatusOr<xfrm::SaConfig> KeyedSa(
-      const PeerState& peer, const SessionCrypto& crypto, bool inbound,
-      uint32_t spi, const EspSuite& suite, absl::Span<const uint8_t> ni,
+  PeerState *FindPeer(const std::string &principal);
+  void CheckEpoch(PeerState &peer, uint32_t epoch, Time now);
+  void FlushPeer(PeerState &peer, Time now);
+  void ScheduleDeletion(const xfrm::SaId &id, Time due);
+  // The kernel SAs of one direction of a pair (ESP first, then AH), keyed
+  // from KEYMAT(protocol, spi, Ni[, Nr][, g^xy]).
+  absl::StatusOr<std::vector<xfrm::SaConfig>> KeyedSas(
+      const PeerState &peer, const SessionCrypto &crypto, bool inbound,
+      const SaPair &pair, absl::Span<const uint8_t> ni,
       absl::Span<const uint8_t> nr, absl::Span<const uint8_t> gxy) const;
-  xfrm::SaId InboundId(uint32_t spi) const;
-  xfrm::SaId OutboundId(const PeerState& peer, uint32_t spi) const;
-  absl::Status InstallPolicies(const PeerState& peer);
-  void RemovePolicies(const PeerState& peer);
-  bool AllowErrorReply(const Endpoint& to, Time now);
+  xfrm::SaId InboundId(xfrm::IpsecProtocol proto, uint32_t spi) const;
+  xfrm::SaId OutboundId(const PeerState &peer, xfrm::IpsecProtocol proto,
+                        uint32_t spi) const;
+  std::vector<xfrm::SaId> InboundIds(const SaPair &pair) const;
+  std::vector<xfrm::SaId> OutboundIds(const PeerState &peer,
+                                      const SaPair &pair) const;
+  // Adds every SA (all-or-nothing: on failure none stays); `update` fills
+  // larval SAs instead.
+  absl::Status InstallSas(const std::vector<xfrm::SaConfig> &sas, bool update);
+  void DeleteSas(const std::vector<xfrm::SaId> &ids);
+  // The kernel policies for a peer (out, in, and fwd in tunnel mode).
+  std::vector<xfrm::PolicyConfig> Policies(const PeerState &peer) const;
+  absl::Status InstallPolicies(const PeerState &peer);
+  void RemovePolicies(const PeerState &peer);
+  bool AllowErrorReply(const Endpoint &to, Time now);
 
   // initiator.cc
-  void StartCreate(PeerState& peer, Time now, bool rekey);
-  void StartDelete(PeerState& peer, const SaPair& pair, Time now);
-  void StartStatus(PeerState& peer, Time now);
-  void StartGetTgt(PeerState& peer, Time now);
-  void OnTgtReply(InitiatorTx& tx, const wire::Message& message, Time now);
+  void StartCreate(PeerState &peer, Time now, bool rekey);
+  void StartDelete(PeerState &peer, const SaPair &pair, Time now);
+  void StartStatus(PeerState &peer, Time now);
+  void StartGetTgt(PeerState &peer, Time now);
+  void OnTgtReply(InitiatorTx &tx, const wire::Message &message, Time now);
   // A fresh transaction towards a peer (or towards where `tx`-like fields
   // point, for a peer already removed).
-  InitiatorTx NewTx(TxKind kind, const PeerState& peer);
-  InitiatorTx NewTx(TxKind kind, const std::string& principal,
-                    const Endpoint& to, std::shared_ptr<const Ticket> ticket,
+  InitiatorTx NewTx(TxKind kind, const PeerState &peer);
+  InitiatorTx NewTx(TxKind kind, const std::string &principal,
+                    const Endpoint &to, std::shared_ptr<const Ticket> ticket,
                     std::chrono::microseconds clock_offset);
   // Sends `tx` (a fresh kDelete) for our inbound SPI; false if it could not
   // be sent.
-  bool SendDelete(InitiatorTx tx, uint32_t inbound_spi, Time now);
-  absl::Status SendAttempt(InitiatorTx& tx, Time now);
-  void SendAck(InitiatorTx& tx, Time now);
-  void RequestTicket(PeerState& peer);
-  void OnCreateReply(InitiatorTx& tx, PeerState& peer,
-                     const wire::Message& message, const OpenedContent& opened,
-                     const SessionCrypto& crypto, Time now);
-  void OnReply(const Endpoint& from, const wire::Message& message, Time now);
-  void FailTx(InitiatorTx& tx, const std::string& detail, Time now);
-  void OnTxExhausted(InitiatorTx& tx, Time now);
+  // Our inbound SAs a CREATE reserved (larval or pre-keyed).
+  std::vector<xfrm::SaId> TxInboundIds(const InitiatorTx &tx) const;
+  bool SendDelete(InitiatorTx tx, std::vector<xfrm::SaId> inbound, Time now);
+  absl::Status SendAttempt(InitiatorTx &tx, Time now);
+  void SendAck(InitiatorTx &tx, Time now);
+  void RequestTicket(PeerState &peer);
+  void OnCreateReply(InitiatorTx &tx, PeerState &peer,
+                     const wire::Message &message, const OpenedContent &opened,
+                     const SessionCrypto &crypto, Time now);
+  void OnReply(const Endpoint &from, const wire::Message &message, Time now);
+  void FailTx(InitiatorTx &tx, const std::string &detail, Time now);
+  void OnTxExhausted(InitiatorTx &tx, Time now);
 
   // responder.cc
-  void OnCommand(const Endpoint& from, const wire::Message& message, Time now);
+  void OnCommand(const Endpoint &from, const wire::Message &message, Time now);
   struct Request;  // one authenticated command being answered
-  void RespondCreate(Request& request, PeerState& peer, Time now);
-  void RespondDelete(Request& request, PeerState& peer, Time now);
-  void Reply(Request& request, const ProtectedContent& content, bool ack_req,
+  void RespondCreate(Request &request, PeerState &peer, Time now);
+  void RespondDelete(Request &request, PeerState &peer, Time now);
+  void Reply(Request &request, const ProtectedContent &content, bool ack_req,
              Time now, CachedReply extra = {});
-  void HandleAck(CachedReply& cached, const std::string& principal, Time now);
-  void SendUnauthenticatedError(const Endpoint& to, uint32_t xid,
+  void HandleAck(CachedReply &cached, const std::string &principal, Time now);
+  void SendUnauthenticatedError(const Endpoint &to, uint32_t xid,
                                 wire::KinkErrorCode code, Time now);
-  void OnGetTgt(const Endpoint& from, const wire::Message& message, Time now);
+  void OnGetTgt(const Endpoint &from, const wire::Message &message, Time now);
 
   // timers.cc
   std::optional<Time> NextTimer() const;

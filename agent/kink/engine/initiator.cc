@@ -2,6 +2,7 @@
 // kink-protocol.md 5.4, 6.2-6.4, 6.6).
 #include "absl/strings/str_cat.h"
 #include "agent/kink/engine/engine_state.h"
+#include "agent/kink/engine/traffic.h"
 #include "agent/kink/isakmp/nonce_ke.h"
 #include "agent/kink/isakmp/notify_delete.h"
 #include "agent/kink/isakmp/proposal_match.h"
@@ -40,9 +41,66 @@ std::string_view KindName(TxKind kind) {
   return "?";
 }
 
+isakmp::TransformAttributes OfferedAttributes(const PeerConfig &peer,
+                                              const ProtocolSuite &suite,
+                                              bool pfs) {
+  isakmp::TransformAttributes attributes;
+  attributes.life_seconds = peer.hard_lifetime.count();
+  attributes.encapsulation_mode = peer.mode == xfrm::Mode::kTunnel
+                                      ? wi::kEncapsulationTunnel
+                                      : wi::kEncapsulationTransport;
+  attributes.key_length = suite.key_length;
+  attributes.auth_algorithm = suite.auth_algorithm;
+  if (pfs) attributes.group_description = peer.pfs_group;
+  return attributes;
+}
+
+// The SA payload offering `suites` (all with the same protocols). Single
+// protocol: one proposal with a transform per suite (as racoon2 sends);
+// AH+ESP: one bundle per suite, AH first.
+void BuildOffer(const PeerConfig &peer, const std::vector<Suite> &suites,
+                uint32_t esp_spi, uint32_t ah_spi, bool pfs,
+                isakmp::SaBuilder &offer) {
+  const Suite &first = suites.front();
+  if (first.esp.has_value() != first.ah.has_value()) {
+    bool ah = first.ah.has_value();
+    offer.AddProposal(1, ah ? wi::ProtocolId::kAh : wi::ProtocolId::kEsp,
+                      isakmp::Spi::FromU32(ah ? ah_spi : esp_spi));
+    for (size_t i = 0; i < suites.size(); ++i) {
+      const ProtocolSuite &suite = suites[i].primary();
+      offer.AddTransform(static_cast<uint8_t>(i + 1), suite.transform_id,
+                         OfferedAttributes(peer, suite, pfs));
+    }
+    return;
+  }
+  for (size_t i = 0; i < suites.size(); ++i) {
+    uint8_t number = static_cast<uint8_t>(i + 1);
+    offer.AddProposal(number, wi::ProtocolId::kAh,
+                      isakmp::Spi::FromU32(ah_spi));
+    offer.AddTransform(1, suites[i].ah->transform_id,
+                       OfferedAttributes(peer, *suites[i].ah, pfs));
+    offer.AddProposal(number, wi::ProtocolId::kEsp,
+                      isakmp::Spi::FromU32(esp_spi));
+    offer.AddTransform(1, suites[i].esp->transform_id,
+                       OfferedAttributes(peer, *suites[i].esp, pfs));
+  }
+}
+
 }  // namespace
 
-void Engine::State::RequestTicket(PeerState& peer) {
+std::vector<xfrm::SaId> Engine::State::TxInboundIds(
+    const InitiatorTx &tx) const {
+  std::vector<xfrm::SaId> ids;
+  if (tx.esp_spi != 0) {
+    ids.push_back(InboundId(xfrm::IpsecProtocol::kEsp, tx.esp_spi));
+  }
+  if (tx.ah_spi != 0) {
+    ids.push_back(InboundId(xfrm::IpsecProtocol::kAh, tx.ah_spi));
+  }
+  return ids;
+}
+
+void Engine::State::RequestTicket(PeerState &peer) {
   if (peer.ticket_request.has_value()) return;
   uint64_t id = next_ticket_request++;
   peer.ticket_request = id;
@@ -50,8 +108,8 @@ void Engine::State::RequestTicket(PeerState& peer) {
   actions.push_back(FetchTicket{id, peer.config.principal, peer.peer_tgt});
 }
 
-InitiatorTx Engine::State::NewTx(TxKind kind, const std::string& principal,
-                                 const Endpoint& to,
+InitiatorTx Engine::State::NewTx(TxKind kind, const std::string &principal,
+                                 const Endpoint &to,
                                  std::shared_ptr<const Ticket> ticket,
                                  std::chrono::microseconds clock_offset) {
   InitiatorTx tx;
@@ -65,27 +123,27 @@ InitiatorTx Engine::State::NewTx(TxKind kind, const std::string& principal,
   return tx;
 }
 
-InitiatorTx Engine::State::NewTx(TxKind kind, const PeerState& peer) {
+InitiatorTx Engine::State::NewTx(TxKind kind, const PeerState &peer) {
   return NewTx(kind, peer.config.principal, peer.config.endpoint, peer.ticket,
                peer.clock_offset);
 }
 
-void Engine::State::StartGetTgt(PeerState& peer, Time now) {
+void Engine::State::StartGetTgt(PeerState &peer, Time now) {
   if (peer.gettgt_xid.has_value()) return;
   InitiatorTx tx = NewTx(TxKind::kGetTgt, peer);
   // KINK_TGT_REQ names the principal whose TGT we want: the peer's.
   tx.qm_bytes.assign(peer.config.principal.begin(),
                      peer.config.principal.end());
   uint32_t xid = tx.xid;
-  InitiatorTx& stored = txs.emplace(xid, std::move(tx)).first->second;
+  InitiatorTx &stored = txs.emplace(xid, std::move(tx)).first->second;
   peer.gettgt_xid = xid;
   SendAttempt(stored, now).IgnoreError();  // unauthenticated: cannot fail
 }
 
-void Engine::State::OnTgtReply(InitiatorTx& tx, const wire::Message& message,
+void Engine::State::OnTgtReply(InitiatorTx &tx, const wire::Message &message,
                                Time now) {
-  PeerState* peer = FindPeer(tx.peer);
-  const auto* tgt = message.Find<wire::TgtRepPayload>();
+  PeerState *peer = FindPeer(tx.peer);
+  const auto *tgt = message.Find<wire::TgtRepPayload>();
   if (tgt == nullptr || tgt->tgt.empty()) {
     // GETTGT replies are unauthenticated by design (RFC 4430): an error in
     // one is only a hint, so keep retransmitting until the budget ends.
@@ -104,7 +162,7 @@ void Engine::State::OnTgtReply(InitiatorTx& tx, const wire::Message& message,
   (void)now;
 }
 
-absl::Status Engine::State::SendAttempt(InitiatorTx& tx, Time now) {
+absl::Status Engine::State::SendAttempt(InitiatorTx &tx, Time now) {
   if (tx.kind == TxKind::kGetTgt) {  // no key yet: no AP-REQ, no checksum
     if (++tx.tries > 1) ++stats.retransmissions;
     tx.next_send = now + Backoff(tx.tries);
@@ -131,7 +189,7 @@ absl::Status Engine::State::SendAttempt(InitiatorTx& tx, Time now) {
   return absl::OkStatus();
 }
 
-void Engine::State::SendAck(InitiatorTx& tx, Time now) {
+void Engine::State::SendAck(InitiatorTx &tx, Time now) {
   (void)now;
   absl::StatusOr<BuiltApReq> built =
       kerberos->BuildApReq(*tx.ticket, tx.clock_offset);
@@ -143,7 +201,7 @@ void Engine::State::SendAck(InitiatorTx& tx, Time now) {
   if (bytes.ok()) Send(tx.to, *std::move(bytes));
 }
 
-void Engine::State::StartCreate(PeerState& peer, Time now, bool rekey) {
+void Engine::State::StartCreate(PeerState &peer, Time now, bool rekey) {
   peer.next_create.reset();
   if (peer.create_xid.has_value()) return;
   if (!rekey && !peer.pairs.empty()) return;  // already keyed
@@ -155,59 +213,66 @@ void Engine::State::StartCreate(PeerState& peer, Time now, bool rekey) {
     }
     return;
   }
-  xfrm::SpiRequest spi_request;
-  spi_request.src = peer.config.endpoint.address;
-  spi_request.dst = config.local.address;
-  spi_request.proto = xfrm::IpsecProtocol::kEsp;
-  spi_request.reqid = peer.reqid;
-  absl::StatusOr<uint32_t> spi = xfrm->AllocateSpi(spi_request);
-  if (!spi.ok()) {
-    ++stats.creates_failed;
-    Emit(EventKind::kExchangeFailed, peer.config.principal, nullptr,
-         absl::StrCat("cannot allocate SPI: ", spi.status().message()));
-    peer.next_create = now + config.create_retry;
-    return;
-  }
-
   InitiatorTx tx = NewTx(TxKind::kCreate, peer);
-  tx.inbound_spi = *spi;
   tx.rekey = rekey;
   tx.suites = peer.suites;
+  const Suite &first = tx.suites.front();
+  auto fail = [&](std::string detail) {
+    DeleteSas(TxInboundIds(tx));
+    ++stats.creates_failed;
+    Emit(EventKind::kExchangeFailed, peer.config.principal, nullptr,
+         std::move(detail));
+    peer.next_create = now + config.create_retry;
+  };
+  for (xfrm::IpsecProtocol proto :
+       {xfrm::IpsecProtocol::kEsp, xfrm::IpsecProtocol::kAh}) {
+    bool esp = proto == xfrm::IpsecProtocol::kEsp;
+    if (!(esp ? first.esp : first.ah).has_value()) continue;
+    xfrm::SpiRequest spi_request;
+    spi_request.src = peer.config.endpoint.address;
+    spi_request.dst = config.local.address;
+    spi_request.proto = proto;
+    spi_request.reqid = peer.reqid;
+    absl::StatusOr<uint32_t> spi = xfrm->AllocateSpi(spi_request);
+    if (!spi.ok()) {
+      fail(absl::StrCat("cannot allocate SPI: ", spi.status().message()));
+      return;
+    }
+    (esp ? tx.esp_spi : tx.ah_spi) = *spi;
+  }
   tx.ni.resize(config.nonce_size);
   rng->Fill(absl::MakeSpan(tx.ni));
   if (peer.config.pfs_group != 0) {
     absl::StatusOr<std::unique_ptr<DhPrivateKey>> dh =
         key_exchange->Generate(peer.config.pfs_group);
     if (!dh.ok()) {
-      xfrm->DeleteSa(InboundId(*spi)).IgnoreError();
-      ++stats.creates_failed;
-      Emit(EventKind::kExchangeFailed, peer.config.principal, nullptr,
-           absl::StrCat("cannot generate PFS key: ", dh.status().message()));
-      peer.next_create = now + config.create_retry;
+      fail(absl::StrCat("cannot generate PFS key: ", dh.status().message()));
       return;
     }
     tx.dh = *std::move(dh);
   }
   tx.offer = std::make_unique<isakmp::SaBuilder>();
-  tx.offer->AddProposal(1, wi::ProtocolId::kEsp, isakmp::Spi::FromU32(*spi));
-  for (size_t i = 0; i < tx.suites.size(); ++i) {
-    isakmp::TransformAttributes attributes;
-    attributes.life_seconds = peer.config.hard_lifetime.count();
-    attributes.encapsulation_mode = wi::kEncapsulationTransport;
-    attributes.key_length = tx.suites[i].key_length_bits;
-    attributes.auth_algorithm = tx.suites[i].auth_algorithm;
-    if (tx.dh != nullptr) attributes.group_description = peer.config.pfs_group;
-    tx.offer->AddTransform(static_cast<uint8_t>(i + 1),
-                           tx.suites[i].transform_id, attributes);
-  }
+  BuildOffer(peer.config, tx.suites, tx.esp_spi, tx.ah_spi, tx.dh != nullptr,
+             *tx.offer);
   std::vector<isakmp::QmPayload> qm = {tx.offer->sa(),
                                        isakmp::NoncePayload{tx.ni}};
   if (tx.dh != nullptr) qm.push_back(isakmp::KePayload{tx.dh->public_value()});
+  std::optional<IdPayloadStorage> idci;
+  std::optional<IdPayloadStorage> idcr;
+  if (peer.config.traffic.has_value()) {
+    TrafficSelector traffic = ResolveTraffic(peer.config, config.local.address);
+    idci.emplace(traffic.local_net, traffic.local_prefix, traffic.ip_protocol,
+                 traffic.local_port);
+    idcr.emplace(traffic.remote_net, traffic.remote_prefix, traffic.ip_protocol,
+                 traffic.remote_port);
+    qm.push_back(idci->payload());
+    qm.push_back(idcr->payload());
+  }
   tx.qm_bytes = isakmp::EncodeQmChain(qm);
   tx.qm_first = isakmp::FirstQmType(qm);
 
   uint32_t xid = tx.xid;
-  InitiatorTx& stored = txs.emplace(xid, std::move(tx)).first->second;
+  InitiatorTx &stored = txs.emplace(xid, std::move(tx)).first->second;
   peer.create_xid = xid;
   if (absl::Status sent = SendAttempt(stored, now); !sent.ok()) {
     peer.ticket.reset();  // expired or unusable: fetch a new one next time
@@ -217,14 +282,19 @@ void Engine::State::StartCreate(PeerState& peer, Time now, bool rekey) {
   // With PFS the keys need the peer's KE: the inbound SA stays larval
   // until the REPLY.
   if (stored.dh != nullptr) return;
-  // Optimistic pre-install (kink-protocol.md 5.4): key our inbound SA for
-  // the first transform now, so traffic can flow as soon as the peer has
-  // installed its outbound SA.
-  absl::StatusOr<xfrm::SaConfig> inbound =
-      KeyedSa(peer, *stored.attempts.front().crypto, true, stored.inbound_spi,
-              stored.suites.front(), stored.ni, {}, {});
+  // Optimistic pre-install (kink-protocol.md 5.4): key our inbound SAs for
+  // the first proposal now, so traffic can flow as soon as the peer has
+  // installed its outbound SAs.
+  SaPair first_pair;
+  first_pair.suite = stored.suites.front();
+  first_pair.mode = peer.config.mode;
+  first_pair.esp.inbound = stored.esp_spi;
+  first_pair.ah.inbound = stored.ah_spi;
+  absl::StatusOr<std::vector<xfrm::SaConfig>> inbound =
+      KeyedSas(peer, *stored.attempts.front().crypto, true, first_pair,
+               stored.ni, {}, {});
   absl::Status installed =
-      inbound.ok() ? xfrm->UpdateSa(*inbound) : inbound.status();
+      inbound.ok() ? InstallSas(*inbound, /*update=*/true) : inbound.status();
   if (!installed.ok()) {
     FailTx(stored,
            absl::StrCat("cannot install inbound SA: ", installed.message()),
@@ -232,46 +302,55 @@ void Engine::State::StartCreate(PeerState& peer, Time now, bool rekey) {
   }
 }
 
-void Engine::State::StartDelete(PeerState& peer, const SaPair& pair, Time now) {
+void Engine::State::StartDelete(PeerState &peer, const SaPair &pair, Time now) {
   // Outbound goes at once; inbound after the peer answers plus a grace
   // period, so packets already in flight still decrypt.
-  xfrm->DeleteSa(OutboundId(peer, pair.outbound_spi)).IgnoreError();
+  DeleteSas(OutboundIds(peer, pair));
   for (auto it = peer.pairs.begin(); it != peer.pairs.end(); ++it) {
-    if (it->inbound_spi == pair.inbound_spi) {
+    if (it->inbound_spi() == pair.inbound_spi()) {
       peer.pairs.erase(it);
       break;
     }
   }
   ++stats.sa_pairs_deleted;
   Emit(EventKind::kSaPairDeleted, peer.config.principal, &pair, "deleted here");
-  if (peer.ticket == nullptr) {
+  std::vector<xfrm::SaId> inbound = InboundIds(pair);
+  if (peer.ticket == nullptr ||
+      !SendDelete(NewTx(TxKind::kDelete, peer), inbound, now)) {
     // Without a ticket we cannot tell the peer; its copies age out.
-    ScheduleDeletion(InboundId(pair.inbound_spi), now + config.delete_grace);
-    RequestTicket(peer);
-    return;
-  }
-  if (!SendDelete(NewTx(TxKind::kDelete, peer), pair.inbound_spi, now)) {
-    ScheduleDeletion(InboundId(pair.inbound_spi), now + config.delete_grace);
+    for (const xfrm::SaId &id : inbound) {
+      ScheduleDeletion(id, now + config.delete_grace);
+    }
+    if (peer.ticket == nullptr) RequestTicket(peer);
   }
 }
 
-bool Engine::State::SendDelete(InitiatorTx tx, uint32_t inbound_spi, Time now) {
-  tx.delete_inbound_spi = inbound_spi;
-  std::vector<uint8_t> spis = isakmp::PackSpis({inbound_spi});
-  isakmp::DeletePayload del;
-  del.protocol = wi::ProtocolId::kEsp;
-  del.spis = spis;
-  std::vector<isakmp::QmPayload> qm = {del};
+bool Engine::State::SendDelete(InitiatorTx tx, std::vector<xfrm::SaId> inbound,
+                               Time now) {
+  if (inbound.empty()) return true;
+  tx.delete_inbound = std::move(inbound);
+  // One Delete payload per protocol, naming our inbound SPIs.
+  std::vector<std::vector<uint8_t>> spis;
+  spis.reserve(tx.delete_inbound.size());
+  std::vector<isakmp::QmPayload> qm;
+  for (const xfrm::SaId &id : tx.delete_inbound) {
+    spis.push_back(isakmp::PackSpis({id.spi}));
+    isakmp::DeletePayload del;
+    del.protocol = id.proto == xfrm::IpsecProtocol::kAh ? wi::ProtocolId::kAh
+                                                        : wi::ProtocolId::kEsp;
+    del.spis = spis.back();
+    qm.push_back(del);
+  }
   tx.qm_bytes = isakmp::EncodeQmChain(qm);
   tx.qm_first = isakmp::FirstQmType(qm);
   uint32_t xid = tx.xid;
-  InitiatorTx& stored = txs.emplace(xid, std::move(tx)).first->second;
+  InitiatorTx &stored = txs.emplace(xid, std::move(tx)).first->second;
   if (SendAttempt(stored, now).ok()) return true;
   txs.erase(xid);
   return false;
 }
 
-void Engine::State::StartStatus(PeerState& peer, Time now) {
+void Engine::State::StartStatus(PeerState &peer, Time now) {
   if (peer.ticket == nullptr) {
     RequestTicket(peer);
     return;
@@ -279,7 +358,7 @@ void Engine::State::StartStatus(PeerState& peer, Time now) {
   InitiatorTx tx = NewTx(TxKind::kStatus, peer);
   tx.max_tries = std::max<uint32_t>(1, peer.config.dpd_max_tries);
   uint32_t xid = tx.xid;
-  InitiatorTx& stored = txs.emplace(xid, std::move(tx)).first->second;
+  InitiatorTx &stored = txs.emplace(xid, std::move(tx)).first->second;
   peer.status_xid = xid;
   if (!SendAttempt(stored, now).ok()) {
     peer.ticket.reset();
@@ -288,12 +367,12 @@ void Engine::State::StartStatus(PeerState& peer, Time now) {
   }
 }
 
-void Engine::State::FailTx(InitiatorTx& tx, const std::string& detail,
+void Engine::State::FailTx(InitiatorTx &tx, const std::string &detail,
                            Time now) {
-  PeerState* peer = FindPeer(tx.peer);
+  PeerState *peer = FindPeer(tx.peer);
   if (tx.kind == TxKind::kCreate) {
-    // Nothing half installed: the larval or pre-keyed inbound SA goes.
-    xfrm->DeleteSa(InboundId(tx.inbound_spi)).IgnoreError();
+    // Nothing half installed: the larval or pre-keyed inbound SAs go.
+    DeleteSas(TxInboundIds(tx));
     ++stats.creates_failed;
     if (peer != nullptr && peer->config.user_to_user) {
       // The peer may have restarted with a new TGT: ask for it again.
@@ -303,7 +382,7 @@ void Engine::State::FailTx(InitiatorTx& tx, const std::string& detail,
     if (peer != nullptr && peer->create_xid == tx.xid) {
       peer->create_xid.reset();
       if (peer->config.initiator) peer->next_create = now + config.create_retry;
-      for (SaPair& pair : peer->pairs) pair.rekeying = false;
+      for (SaPair &pair : peer->pairs) pair.rekeying = false;
     }
   }
   if (tx.kind == TxKind::kStatus && peer != nullptr) peer->status_xid.reset();
@@ -316,10 +395,10 @@ void Engine::State::FailTx(InitiatorTx& tx, const std::string& detail,
   txs.erase(tx.xid);
 }
 
-void Engine::State::OnTxExhausted(InitiatorTx& tx, Time now) {
+void Engine::State::OnTxExhausted(InitiatorTx &tx, Time now) {
   std::string detail = absl::StrCat("no authenticated answer after ", tx.tries,
                                     " transmissions");
-  PeerState* peer = FindPeer(tx.peer);
+  PeerState *peer = FindPeer(tx.peer);
   switch (tx.kind) {
     case TxKind::kGetTgt:
       FailTx(tx, detail, now);
@@ -327,16 +406,16 @@ void Engine::State::OnTxExhausted(InitiatorTx& tx, Time now) {
     case TxKind::kCreate: {
       // The peer may have installed the pair and only its REPLYs were lost:
       // ask it to drop what it keyed for our SPI, so no orphan stays there.
-      uint32_t spi = tx.inbound_spi;
+      std::vector<xfrm::SaId> ours = TxInboundIds(tx);
       InitiatorTx cleanup =
           NewTx(TxKind::kDelete, tx.peer, tx.to, tx.ticket, tx.clock_offset);
       FailTx(tx, detail, now);
-      SendDelete(std::move(cleanup), spi, now);
+      SendDelete(std::move(cleanup), std::move(ours), now);
       return;
     }
     case TxKind::kDelete:
       // The peer is gone or unreachable: drop our inbound half too.
-      xfrm->DeleteSa(InboundId(tx.delete_inbound_spi)).IgnoreError();
+      DeleteSas(tx.delete_inbound);
       txs.erase(tx.xid);
       return;
     case TxKind::kStatus:
@@ -345,8 +424,8 @@ void Engine::State::OnTxExhausted(InitiatorTx& tx, Time now) {
       peer->status_xid.reset();
       // Tell the peer anyway, in case only our probes were lost, so it does
       // not keep halves we no longer have; then drop everything here.
-      for (const SaPair& pair : peer->pairs) {
-        SendDelete(NewTx(TxKind::kDelete, *peer), pair.inbound_spi, now);
+      for (const SaPair &pair : peer->pairs) {
+        SendDelete(NewTx(TxKind::kDelete, *peer), InboundIds(pair), now);
       }
       FlushPeer(*peer, now);
       Emit(EventKind::kPeerDead, peer->config.principal, nullptr, detail);
@@ -355,26 +434,26 @@ void Engine::State::OnTxExhausted(InitiatorTx& tx, Time now) {
   }
 }
 
-void Engine::State::OnReply(const Endpoint& from, const wire::Message& message,
+void Engine::State::OnReply(const Endpoint &from, const wire::Message &message,
                             Time now) {
   auto it = txs.find(message.header.xid);
   if (it == txs.end() || it->second.to.address != from.address) {
     ++stats.dropped_unsolicited;
     return;
   }
-  InitiatorTx& tx = it->second;
+  InitiatorTx &tx = it->second;
   if (tx.kind == TxKind::kGetTgt) {
     OnTgtReply(tx, message, now);
     return;
   }
-  const wire::ApRepPayload* ap_rep = message.Find<wire::ApRepPayload>();
+  const wire::ApRepPayload *ap_rep = message.Find<wire::ApRepPayload>();
   if (ap_rep == nullptr) {
     // Unauthenticated errors are never acted on (anyone could forge them):
     // keep retransmitting until the budget runs out.
     ++stats.dropped_unauthenticated;
     return;
   }
-  const SessionCrypto* crypto = nullptr;
+  const SessionCrypto *crypto = nullptr;
   for (auto a = tx.attempts.rbegin(); a != tx.attempts.rend(); ++a) {
     if (kerberos->VerifyApRep(*a->pending, ap_rep->ap_rep).ok()) {
       crypto = a->crypto.get();
@@ -387,7 +466,7 @@ void Engine::State::OnReply(const Endpoint& from, const wire::Message& message,
     return;
   }
   uint32_t xid = tx.xid;
-  PeerState* peer = FindPeer(tx.peer);
+  PeerState *peer = FindPeer(tx.peer);
   if (peer != nullptr) {
     peer->last_heard = now;
     CheckEpoch(*peer, ap_rep->epoch, now);
@@ -405,8 +484,9 @@ void Engine::State::OnReply(const Endpoint& from, const wire::Message& message,
       txs.erase(it);
       return;
     case TxKind::kDelete:
-      ScheduleDeletion(InboundId(tx.delete_inbound_spi),
-                       now + config.delete_grace);
+      for (const xfrm::SaId &id : tx.delete_inbound) {
+        ScheduleDeletion(id, now + config.delete_grace);
+      }
       txs.erase(it);
       return;
     case TxKind::kGetTgt:  // handled above
@@ -421,20 +501,20 @@ void Engine::State::OnReply(const Endpoint& from, const wire::Message& message,
   }
 }
 
-void Engine::State::OnCreateReply(InitiatorTx& tx, PeerState& peer,
-                                  const wire::Message& message,
-                                  const OpenedContent& opened,
-                                  const SessionCrypto& crypto, Time now) {
-  const wire::EncryptedContent* inner =
+void Engine::State::OnCreateReply(InitiatorTx &tx, PeerState &peer,
+                                  const wire::Message &message,
+                                  const OpenedContent &opened,
+                                  const SessionCrypto &crypto, Time now) {
+  const wire::EncryptedContent *inner =
       opened.inner.has_value() ? &*opened.inner : nullptr;
   if (inner != nullptr) {
-    if (const auto* error = inner->Find<wire::ErrorPayload>();
+    if (const auto *error = inner->Find<wire::ErrorPayload>();
         error != nullptr && error->error_code != 0) {
       FailTx(tx, absl::StrCat("peer answered KINK_ERROR ", error->error_code),
              now);
       return;
     }
-    if (const auto* krb = inner->Find<wire::KrbErrorPayload>()) {
+    if (const auto *krb = inner->Find<wire::KrbErrorPayload>()) {
       // Authenticated (it came with a verified AP-REP and checksum).
       std::optional<KrbErrorInfo> info =
           kerberos->ParseKrbError(krb->krb_error);
@@ -457,7 +537,7 @@ void Engine::State::OnCreateReply(InitiatorTx& tx, PeerState& peer,
       return;
     }
   }
-  const wire::IsakmpPayload* qm =
+  const wire::IsakmpPayload *qm =
       inner != nullptr ? inner->Find<wire::IsakmpPayload>() : nullptr;
   if (qm == nullptr) {
     FailTx(tx, "REPLY carries no ISAKMP payload", now);
@@ -473,9 +553,9 @@ void Engine::State::OnCreateReply(InitiatorTx& tx, PeerState& peer,
            now);
     return;
   }
-  const isakmp::SaPayload* reply_sa = chain.Find<isakmp::SaPayload>();
+  const isakmp::SaPayload *reply_sa = chain.Find<isakmp::SaPayload>();
   if (reply_sa == nullptr) {
-    const auto* notify = chain.Find<isakmp::NotifyPayload>();
+    const auto *notify = chain.Find<isakmp::NotifyPayload>();
     FailTx(tx,
            notify != nullptr ? absl::StrCat("peer refused with ISAKMP notify ",
                                             notify->notify_type)
@@ -483,28 +563,67 @@ void Engine::State::OnCreateReply(InitiatorTx& tx, PeerState& peer,
            now);
     return;
   }
+  isakmp::SaPayload offered = tx.offer->sa();
   wire::Result<isakmp::Selection> selection =
-      isakmp::ValidateReply(tx.offer->sa(), *reply_sa);
-  if (!selection.ok() || selection->protocols.size() != 1) {
+      isakmp::ValidateReply(offered, *reply_sa);
+  if (!selection.ok()) {
     FailTx(tx, "REPLY does not select one of our proposals", now);
     return;
   }
-  const isakmp::SelectedProtocol& esp = selection->protocols.front();
-  const EspSuite suite = tx.suites.at(esp.transform_index);
-  uint32_t outbound_spi = esp.peer_spi.ToU32();
-  if (outbound_spi == tx.inbound_spi) {
+  SaPair pair;
+  pair.mode = peer.config.mode;
+  pair.esp.inbound = tx.esp_spi;
+  pair.ah.inbound = tx.ah_spi;
+  pair.initiated_here = true;
+  for (const isakmp::SelectedProtocol &chosen : selection->protocols) {
+    const isakmp::Transform &transform =
+        offered.proposals[chosen.proposal_index]
+            .transforms[chosen.transform_index];
+    std::optional<ProtocolSuite> suite = MatchTransform(
+        chosen.protocol, transform.transform_id, chosen.attributes.key_length,
+        chosen.attributes.auth_algorithm);
+    if (!suite.has_value()) break;
+    bool ah = chosen.protocol == wi::ProtocolId::kAh;
+    (ah ? pair.suite.ah : pair.suite.esp) = suite;
+    (ah ? pair.ah : pair.esp).outbound = chosen.peer_spi.ToU32();
+  }
+  if (std::find(tx.suites.begin(), tx.suites.end(), pair.suite) ==
+      tx.suites.end()) {
+    FailTx(tx, "REPLY selects a combination we did not offer", now);
+    return;
+  }
+  if ((pair.suite.esp && pair.esp.outbound == pair.esp.inbound) ||
+      (pair.suite.ah && pair.ah.outbound == pair.ah.inbound)) {
     // Same SPI both ways means the same keys both ways (see responder.cc).
     FailTx(tx, "peer chose our own SPI; refusing identical keys", now);
     return;
   }
+  if (peer.config.traffic.has_value() &&
+      chain.Count<isakmp::IdPayload>() != 0) {
+    // The responder echoes IDci and IDcr; it may not narrow or change them.
+    const isakmp::IdPayload *ids[2] = {nullptr, nullptr};
+    size_t n = 0;
+    for (const isakmp::QmPayload &payload : chain.payloads) {
+      if (const auto *id = payload.As<isakmp::IdPayload>(); id && n < 2) {
+        ids[n++] = id;
+      }
+    }
+    std::optional<TrafficSelector> echoed =
+        n == 2 ? TrafficFromIds(*ids[0], *ids[1]) : std::nullopt;
+    if (!echoed.has_value() ||
+        *echoed != ResolveTraffic(peer.config, config.local.address)) {
+      FailTx(tx, "REPLY changes our traffic selectors (IDci/IDcr)", now);
+      return;
+    }
+  }
   std::vector<uint8_t> nr;
-  if (const auto* nonce = chain.Find<isakmp::NoncePayload>()) {
+  if (const auto *nonce = chain.Find<isakmp::NoncePayload>()) {
     nr.assign(nonce->data.begin(), nonce->data.end());
   }
   bool optimistic = selection->optimistic && nr.empty();
   SecretBytes gxy;
   if (tx.dh != nullptr) {
-    const auto* ke = chain.Find<isakmp::KePayload>();
+    const auto *ke = chain.Find<isakmp::KePayload>();
     absl::StatusOr<SecretBytes> agreed =
         ke != nullptr ? tx.dh->Agree(ke->data)
                       : absl::InvalidArgumentError("REPLY carries no KE");
@@ -514,42 +633,37 @@ void Engine::State::OnCreateReply(InitiatorTx& tx, PeerState& peer,
     }
     gxy = *std::move(agreed);
   }
-  auto keyed_sa = [&](bool inbound, uint32_t spi) {
-    return KeyedSa(peer, crypto, inbound, spi, suite, tx.ni, nr, gxy.span());
+  auto keyed_sas = [&](bool inbound) {
+    return KeyedSas(peer, crypto, inbound, pair, tx.ni, nr, gxy.span());
   };
   absl::Status installed = absl::OkStatus();
   if (tx.dh != nullptr) {
-    // PFS: the inbound SA is still larval; complete it now.
-    absl::StatusOr<xfrm::SaConfig> inbound = keyed_sa(true, tx.inbound_spi);
-    installed = inbound.ok() ? xfrm->UpdateSa(*inbound) : inbound.status();
+    // PFS: the inbound SAs are still larval; complete them now.
+    absl::StatusOr<std::vector<xfrm::SaConfig>> inbound = keyed_sas(true);
+    installed =
+        inbound.ok() ? InstallSas(*inbound, /*update=*/true) : inbound.status();
   } else if (!optimistic) {
-    // 3-way: the pre-keyed inbound SA used Ni only and maybe another suite.
-    absl::StatusOr<xfrm::SaConfig> inbound = keyed_sa(true, tx.inbound_spi);
+    // 3-way: the pre-keyed inbound SAs used Ni only and maybe another suite.
+    absl::StatusOr<std::vector<xfrm::SaConfig>> inbound = keyed_sas(true);
     installed = inbound.status();
     if (installed.ok()) {
-      xfrm->DeleteSa(InboundId(tx.inbound_spi)).IgnoreError();
-      installed = xfrm->AddSa(*inbound);
+      DeleteSas(InboundIds(pair));
+      installed = InstallSas(*inbound, /*update=*/false);
     }
   }
   if (installed.ok()) {
-    absl::StatusOr<xfrm::SaConfig> outbound = keyed_sa(false, outbound_spi);
-    installed = outbound.status();
-    if (installed.ok()) installed = xfrm->AddSa(*outbound);
+    absl::StatusOr<std::vector<xfrm::SaConfig>> outbound = keyed_sas(false);
+    installed = outbound.ok() ? InstallSas(*outbound, /*update=*/false)
+                              : outbound.status();
   }
   if (!installed.ok()) {
-    xfrm->DeleteSa(OutboundId(peer, outbound_spi)).IgnoreError();
     FailTx(tx, absl::StrCat("kernel refused SA: ", installed.message()), now);
     return;
   }
   if (message.header.ack_req || !optimistic) SendAck(tx, now);
 
-  SaPair pair;
-  pair.inbound_spi = tx.inbound_spi;
-  pair.outbound_spi = outbound_spi;
-  pair.suite = suite;
-  pair.initiated_here = true;
   if (tx.rekey) {
-    for (SaPair& old : peer.pairs) {
+    for (SaPair &old : peer.pairs) {
       if (old.rekeying) old.delete_at = now + config.rekey_overlap;
     }
   }

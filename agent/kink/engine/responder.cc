@@ -2,6 +2,7 @@
 // sections 3.1-3.4; kink-protocol.md 6.2-6.7).
 #include "absl/strings/str_cat.h"
 #include "agent/kink/engine/engine_state.h"
+#include "agent/kink/engine/traffic.h"
 #include "agent/kink/isakmp/nonce_ke.h"
 #include "agent/kink/isakmp/notify_delete.h"
 #include "agent/kink/isakmp/proposal_match.h"
@@ -17,7 +18,7 @@ namespace wi = wire::isakmp;
 constexpr uint16_t kNotifyCreateCollision = 16000;
 
 ProtectedContent NotifyContent(uint16_t notify_type,
-                               std::vector<uint8_t>* storage) {
+                               std::vector<uint8_t> *storage) {
   isakmp::NotifyPayload notify;
   notify.protocol = wi::ProtocolId::kEsp;
   notify.notify_type = notify_type;
@@ -27,6 +28,37 @@ ProtectedContent NotifyContent(uint16_t notify_type,
   content.inner.push_back(
       wire::IsakmpPayload{isakmp::FirstQmType(qm), wire::kQmVersion, *storage});
   return content;
+}
+
+// What a peer's suites accept, as one bundle: all of a peer's suites use the
+// same protocols (SetPeers checks), so their transforms are pooled per
+// protocol; the chosen combination is checked against the suites after.
+isakmp::LocalPolicy AcceptPolicy(const PeerState &peer) {
+  isakmp::ProtocolPolicy ah{wi::ProtocolId::kAh, {}};
+  isakmp::ProtocolPolicy esp{wi::ProtocolId::kEsp, {}};
+  for (const Suite &suite : peer.suites) {
+    for (const std::optional<ProtocolSuite> *protocol :
+         {&suite.ah, &suite.esp}) {
+      if (!protocol->has_value()) continue;
+      const ProtocolSuite &p = **protocol;
+      (p.protocol == wi::ProtocolId::kAh ? ah : esp)
+          .transforms.push_back(
+              {p.transform_id, p.key_length, p.auth_algorithm});
+    }
+  }
+  isakmp::LocalPolicy policy;
+  std::vector<isakmp::ProtocolPolicy> bundle;
+  if (!ah.transforms.empty()) bundle.push_back(std::move(ah));  // wire order
+  if (!esp.transforms.empty()) bundle.push_back(std::move(esp));
+  policy.bundles.push_back(std::move(bundle));
+  policy.encapsulation_mode = peer.config.mode == xfrm::Mode::kTunnel
+                                  ? wi::kEncapsulationTunnel
+                                  : wi::kEncapsulationTransport;
+  // With PFS configured the offer must name our group (and vice versa).
+  if (peer.config.pfs_group != 0) {
+    policy.group_description = peer.config.pfs_group;
+  }
+  return policy;
 }
 
 ProtectedContent KinkErrorContent(wire::KinkErrorCode code) {
@@ -42,11 +74,11 @@ struct Engine::State::Request {
   uint32_t xid = 0;
   std::string client;
   AcceptedApReq accepted;
-  const wire::Message* message = nullptr;
-  OpenedContent* opened = nullptr;
+  const wire::Message *message = nullptr;
+  OpenedContent *opened = nullptr;
 };
 
-void Engine::State::SendUnauthenticatedError(const Endpoint& to, uint32_t xid,
+void Engine::State::SendUnauthenticatedError(const Endpoint &to, uint32_t xid,
                                              wire::KinkErrorCode code,
                                              Time now) {
   if (!AllowErrorReply(to, now)) return;
@@ -55,12 +87,12 @@ void Engine::State::SendUnauthenticatedError(const Endpoint& to, uint32_t xid,
                             wire::ErrorPayload{static_cast<uint32_t>(code)}));
 }
 
-void Engine::State::OnGetTgt(const Endpoint& from, const wire::Message& message,
+void Engine::State::OnGetTgt(const Endpoint &from, const wire::Message &message,
                              Time now) {
-  const auto* request = message.Find<wire::TgtReqPayload>();
+  const auto *request = message.Find<wire::TgtReqPayload>();
   std::string wanted(request != nullptr ? request->princ_name.begin() : nullptr,
                      request != nullptr ? request->princ_name.end() : nullptr);
-  const std::string& us = config.local_principal;
+  const std::string &us = config.local_principal;
   bool for_us = wanted == us || (us.size() > wanted.size() &&
                                  us.compare(0, wanted.size(), wanted) == 0 &&
                                  us[wanted.size()] == '@');
@@ -85,14 +117,14 @@ void Engine::State::OnGetTgt(const Endpoint& from, const wire::Message& message,
                               wire::TgtRepPayload{*tgt}));
 }
 
-void Engine::State::Reply(Request& request, const ProtectedContent& content,
+void Engine::State::Reply(Request &request, const ProtectedContent &content,
                           bool ack_req, Time now, CachedReply extra) {
   absl::StatusOr<std::vector<uint8_t>> bytes =
       BuildProtected(wire::MessageType::kReply, request.xid, ack_req,
                      wire::ApRepPayload{config.epoch, request.accepted.ap_rep},
                      content, *request.accepted.crypto);
   if (!bytes.ok()) return;
-  CachedReply& cached = replies[{request.client, request.xid}] =
+  CachedReply &cached = replies[{request.client, request.xid}] =
       std::move(extra);
   cached.bytes = *bytes;
   cached.to = request.reply_to;
@@ -100,9 +132,9 @@ void Engine::State::Reply(Request& request, const ProtectedContent& content,
   Send(request.reply_to, *std::move(bytes));
 }
 
-void Engine::State::OnCommand(const Endpoint& from,
-                              const wire::Message& message, Time now) {
-  const wire::ApReqPayload* ap_req = message.Find<wire::ApReqPayload>();
+void Engine::State::OnCommand(const Endpoint &from,
+                              const wire::Message &message, Time now) {
+  const wire::ApReqPayload *ap_req = message.Find<wire::ApReqPayload>();
   if (ap_req == nullptr) {
     // Commands without AP-REQ are dropped silently: answering would make
     // us a reflector for anyone who can send a datagram.
@@ -130,7 +162,7 @@ void Engine::State::OnCommand(const Endpoint& from,
       request.client = failure.authenticated->client;
       request.accepted = *std::move(failure.authenticated);
       request.reply_to = from;
-      if (PeerState* peer = FindPeer(request.client)) {
+      if (PeerState *peer = FindPeer(request.client)) {
         request.reply_to.port = peer->config.endpoint.port;
       }
       ProtectedContent content;
@@ -167,7 +199,7 @@ void Engine::State::OnCommand(const Endpoint& from,
     return;
   }
 
-  PeerState* peer = FindPeer(accepted->client);
+  PeerState *peer = FindPeer(accepted->client);
   Request request;
   request.xid = message.header.xid;
   request.client = accepted->client;
@@ -210,10 +242,10 @@ void Engine::State::OnCommand(const Endpoint& from,
   }
 }
 
-void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
-  const wire::EncryptedContent* inner =
+void Engine::State::RespondCreate(Request &request, PeerState &peer, Time now) {
+  const wire::EncryptedContent *inner =
       request.opened->inner.has_value() ? &*request.opened->inner : nullptr;
-  const wire::IsakmpPayload* qm =
+  const wire::IsakmpPayload *qm =
       inner != nullptr ? inner->Find<wire::IsakmpPayload>() : nullptr;
   if (qm == nullptr) {
     Reply(request, KinkErrorContent(wire::KinkErrorCode::kProtoErr), false,
@@ -233,8 +265,8 @@ void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
           false, now);
     return;
   }
-  const isakmp::SaPayload* offer = chain.Find<isakmp::SaPayload>();
-  const isakmp::NoncePayload* ni = chain.Find<isakmp::NoncePayload>();
+  const isakmp::SaPayload *offer = chain.Find<isakmp::SaPayload>();
+  const isakmp::NoncePayload *ni = chain.Find<isakmp::NoncePayload>();
   if (offer == nullptr || ni == nullptr) {
     Reply(
         request,
@@ -252,64 +284,106 @@ void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
     }
     auto own = txs.find(*peer.create_xid);
     if (own != txs.end()) {
-      xfrm->DeleteSa(InboundId(own->second.inbound_spi)).IgnoreError();
+      DeleteSas(TxInboundIds(own->second));
       txs.erase(own);
     }
     peer.create_xid.reset();
     peer.next_create = now + config.create_retry;
   }
 
-  isakmp::LocalPolicy policy;
-  isakmp::ProtocolPolicy esp;
-  esp.protocol = wi::ProtocolId::kEsp;
-  for (const EspSuite& suite : peer.suites) {
-    esp.transforms.push_back(
-        {suite.transform_id, suite.key_length_bits, suite.auth_algorithm});
-  }
-  policy.bundles.push_back({esp});
-  policy.encapsulation_mode = wi::kEncapsulationTransport;
-  // With PFS configured the offer must name our group (and vice versa).
-  if (peer.config.pfs_group != 0) {
-    policy.group_description = peer.config.pfs_group;
-  }
-  wire::Result<isakmp::Selection> selection =
-      isakmp::SelectProposal(*offer, policy);
-  if (!selection.ok() || selection->protocols.size() != 1) {
+  auto refuse = [&](wi::NotifyType notify, std::string why) {
     Emit(EventKind::kExchangeFailed, peer.config.principal, nullptr,
-         "CREATE from peer: no acceptable proposal (NO_PROPOSAL_CHOSEN)");
-    Reply(
-        request,
-        NotifyContent(static_cast<uint16_t>(wi::NotifyType::kNoProposalChosen),
-                      &storage),
-        false, now);
+         absl::StrCat("CREATE from peer: ", why));
+    Reply(request, NotifyContent(static_cast<uint16_t>(notify), &storage),
+          false, now);
+  };
+  // Traffic selectors: the IDs (or, without them, the endpoints) must be
+  // the mirror of ours.
+  const isakmp::IdPayload *ids[2] = {nullptr, nullptr};
+  size_t id_count = 0;
+  for (const isakmp::QmPayload &payload : chain.payloads) {
+    if (const auto *id = payload.As<isakmp::IdPayload>()) {
+      if (id_count < 2) ids[id_count] = id;
+      ++id_count;
+    }
+  }
+  std::optional<TrafficSelector> requested;
+  if (id_count == 0) {
+    PeerConfig hosts = peer.config;
+    hosts.traffic.reset();
+    requested = ResolveTraffic(hosts, config.local.address);
+  } else if (id_count == 2) {  // IDci is theirs, IDcr ours
+    requested = TrafficFromIds(*ids[1], *ids[0]);
+  }
+  if (!requested.has_value() ||
+      *requested != ResolveTraffic(peer.config, config.local.address)) {
+    refuse(wi::NotifyType::kInvalidIdInformation,
+           "traffic selectors (IDci/IDcr) do not mirror ours "
+           "(INVALID_ID_INFORMATION)");
     return;
   }
-  const isakmp::SelectedProtocol& chosen = selection->protocols.front();
-  const isakmp::Transform& transform = offer->proposals[chosen.proposal_index]
-                                           .transforms[chosen.transform_index];
-  std::optional<EspSuite> suite =
-      MatchEspTransform(transform.transform_id, chosen.attributes.key_length,
-                        chosen.attributes.auth_algorithm);
-  if (!suite.has_value()) {
-    Reply(request, KinkErrorContent(wire::KinkErrorCode::kIntErr), false, now);
-    return;
-  }
-  uint32_t outbound_spi = chosen.peer_spi.ToU32();
 
-  xfrm::SpiRequest spi_request;
-  spi_request.src = peer.config.endpoint.address;
-  spi_request.dst = config.local.address;
-  spi_request.proto = xfrm::IpsecProtocol::kEsp;
-  spi_request.reqid = peer.reqid;
-  absl::StatusOr<uint32_t> inbound_spi = xfrm->AllocateSpi(spi_request);
-  if (inbound_spi.ok() && *inbound_spi == outbound_spi) {
-    // Equal SPIs in both directions would give both SAs the same KEYMAT
-    // (same nonces, same SPI): with AES-GCM that repeats IVs under one key.
-    absl::StatusOr<uint32_t> other = xfrm->AllocateSpi(spi_request);
-    xfrm->DeleteSa(InboundId(*inbound_spi)).IgnoreError();
-    inbound_spi = other;
+  wire::Result<isakmp::Selection> selection =
+      isakmp::SelectProposal(*offer, AcceptPolicy(peer));
+  SaPair pair;
+  pair.mode = peer.config.mode;
+  pair.initiated_here = false;
+  if (selection.ok()) {
+    for (const isakmp::SelectedProtocol &chosen : selection->protocols) {
+      const isakmp::Transform &transform =
+          offer->proposals[chosen.proposal_index]
+              .transforms[chosen.transform_index];
+      std::optional<ProtocolSuite> suite = MatchTransform(
+          chosen.protocol, transform.transform_id, chosen.attributes.key_length,
+          chosen.attributes.auth_algorithm);
+      bool ah = chosen.protocol == wi::ProtocolId::kAh;
+      (ah ? pair.suite.ah : pair.suite.esp) = suite;
+      (ah ? pair.ah : pair.esp).outbound = chosen.peer_spi.ToU32();
+    }
   }
-  if (!inbound_spi.ok()) {
+  if (!selection.ok() || std::find(peer.suites.begin(), peer.suites.end(),
+                                   pair.suite) == peer.suites.end()) {
+    refuse(wi::NotifyType::kNoProposalChosen,
+           "no acceptable proposal (NO_PROPOSAL_CHOSEN)");
+    return;
+  }
+
+  // Our inbound SPIs, one per protocol. Equal SPIs in both directions
+  // would give both SAs the same KEYMAT (same nonces, same SPI): with
+  // AES-GCM that repeats IVs under one key.
+  absl::Status allocated = absl::OkStatus();
+  for (const ProtocolSuite *suite :
+       {pair.suite.esp ? &*pair.suite.esp : nullptr,
+        pair.suite.ah ? &*pair.suite.ah : nullptr}) {
+    if (suite == nullptr || !allocated.ok()) continue;
+    SpiPair &spis = suite->protocol == wi::ProtocolId::kAh ? pair.ah : pair.esp;
+    xfrm::SpiRequest spi_request;
+    spi_request.src = peer.config.endpoint.address;
+    spi_request.dst = config.local.address;
+    spi_request.proto = suite->kernel_protocol();
+    spi_request.reqid = peer.reqid;
+    absl::StatusOr<uint32_t> spi = xfrm->AllocateSpi(spi_request);
+    if (spi.ok() && *spi == spis.outbound) {
+      absl::StatusOr<uint32_t> other = xfrm->AllocateSpi(spi_request);
+      xfrm->DeleteSa(InboundId(suite->kernel_protocol(), *spi)).IgnoreError();
+      spi = other;
+    }
+    if (spi.ok()) {
+      spis.inbound = *spi;
+    } else {
+      allocated = spi.status();
+    }
+  }
+  if (!allocated.ok()) {
+    std::vector<xfrm::SaId> reserved;
+    if (pair.esp.inbound != 0) {
+      reserved.push_back(
+          InboundId(xfrm::IpsecProtocol::kEsp, pair.esp.inbound));
+    }
+    if (pair.ah.inbound != 0) {
+      reserved.push_back(InboundId(xfrm::IpsecProtocol::kAh, pair.ah.inbound));
+    }
+    DeleteSas(reserved);
     Reply(request, KinkErrorContent(wire::KinkErrorCode::kIntErr), false, now);
     return;
   }
@@ -320,11 +394,11 @@ void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
     nr.resize(config.nonce_size);
     rng->Fill(absl::MakeSpan(nr));
   }
-  const SessionCrypto& crypto = *request.accepted.crypto;
+  const SessionCrypto &crypto = *request.accepted.crypto;
   std::unique_ptr<DhPrivateKey> dh;
   SecretBytes gxy;
   if (peer.config.pfs_group != 0) {
-    const auto* ke = chain.Find<isakmp::KePayload>();
+    const auto *ke = chain.Find<isakmp::KePayload>();
     absl::StatusOr<std::unique_ptr<DhPrivateKey>> generated =
         key_exchange->Generate(peer.config.pfs_group);
     absl::StatusOr<SecretBytes> agreed =
@@ -332,7 +406,7 @@ void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
         : !generated.ok() ? generated.status()
                           : (*generated)->Agree(ke->data);
     if (!agreed.ok()) {
-      xfrm->DeleteSa(InboundId(*inbound_spi)).IgnoreError();
+      DeleteSas(InboundIds(pair));
       Emit(EventKind::kExchangeFailed, peer.config.principal, nullptr,
            absl::StrCat("PFS: ", agreed.status().message()));
       Reply(request,
@@ -345,43 +419,43 @@ void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
     dh = *std::move(generated);
     gxy = *std::move(agreed);
   }
-  auto keyed_sa = [&](bool inbound, uint32_t spi) {
-    return KeyedSa(peer, crypto, inbound, spi, *suite, ni->data, nr,
-                   gxy.span());
-  };
-
-  absl::StatusOr<xfrm::SaConfig> inbound = keyed_sa(true, *inbound_spi);
-  absl::StatusOr<xfrm::SaConfig> outbound = keyed_sa(false, outbound_spi);
+  absl::StatusOr<std::vector<xfrm::SaConfig>> inbound =
+      KeyedSas(peer, crypto, true, pair, ni->data, nr, gxy.span());
+  absl::StatusOr<std::vector<xfrm::SaConfig>> outbound =
+      KeyedSas(peer, crypto, false, pair, ni->data, nr, gxy.span());
   absl::Status installed = inbound.ok() ? outbound.status() : inbound.status();
-  if (installed.ok()) installed = xfrm->UpdateSa(*inbound);
+  if (installed.ok()) installed = InstallSas(*inbound, /*update=*/true);
   if (installed.ok() && optimistic) {
-    installed = xfrm->AddSa(*outbound);
-    if (!installed.ok()) xfrm->DeleteSa(InboundId(*inbound_spi)).IgnoreError();
+    installed = InstallSas(*outbound, /*update=*/false);
   }
   if (!installed.ok()) {
-    xfrm->DeleteSa(InboundId(*inbound_spi)).IgnoreError();
+    DeleteSas(InboundIds(pair));
     Emit(EventKind::kExchangeFailed, peer.config.principal, nullptr,
          absl::StrCat("kernel refused SA: ", installed.message()));
     Reply(request, KinkErrorContent(wire::KinkErrorCode::kIntErr), false, now);
     return;
   }
 
+  // Our SPIs in the bundle's wire order.
+  std::vector<isakmp::Spi> our_spis;
+  for (const isakmp::SelectedProtocol &chosen : selection->protocols) {
+    our_spis.push_back(isakmp::Spi::FromU32(
+        chosen.protocol == wi::ProtocolId::kAh ? pair.ah.inbound
+                                               : pair.esp.inbound));
+  }
   isakmp::SaBuilder reply_sa;
-  isakmp::Spi our_spi = isakmp::Spi::FromU32(*inbound_spi);
-  isakmp::BuildReplySa(*offer, *selection, absl::MakeConstSpan(&our_spi, 1),
-                       reply_sa);
+  isakmp::BuildReplySa(*offer, *selection, our_spis, reply_sa);
   std::vector<isakmp::QmPayload> qm_reply = {reply_sa.sa()};
   if (!nr.empty()) qm_reply.push_back(isakmp::NoncePayload{nr});
   if (dh != nullptr) qm_reply.push_back(isakmp::KePayload{dh->public_value()});
+  if (id_count == 2) {  // echoed, as in IKEv1 Quick Mode
+    qm_reply.push_back(*ids[0]);
+    qm_reply.push_back(*ids[1]);
+  }
   std::vector<uint8_t> qm_bytes = isakmp::EncodeQmChain(qm_reply);
   ProtectedContent content;
   content.inner.push_back(wire::IsakmpPayload{isakmp::FirstQmType(qm_reply),
                                               wire::kQmVersion, qm_bytes});
-  SaPair pair;
-  pair.inbound_spi = *inbound_spi;
-  pair.outbound_spi = outbound_spi;
-  pair.suite = *suite;
-  pair.initiated_here = false;
   if (optimistic) {
     peer.pairs.push_back(pair);
     ++stats.sa_pairs_installed;
@@ -400,19 +474,19 @@ void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
   Reply(request, content, true, now, std::move(waiting));
 }
 
-void Engine::State::HandleAck(CachedReply& cached, const std::string& principal,
+void Engine::State::HandleAck(CachedReply &cached, const std::string &principal,
                               Time now) {
   if (!cached.awaiting_ack) return;  // duplicate ACK
   cached.awaiting_ack = false;
   cached.expires = now + config.reply_cache_lifetime;
-  PeerState* peer = FindPeer(principal);
+  PeerState *peer = FindPeer(principal);
   const SaPair pair = cached.pending_pair;
-  absl::Status installed = peer == nullptr
-                               ? absl::NotFoundError("peer removed")
-                               : xfrm->AddSa(*cached.pending_outbound);
-  cached.pending_outbound.reset();
+  absl::Status installed =
+      peer == nullptr ? absl::NotFoundError("peer removed")
+                      : InstallSas(cached.pending_outbound, /*update=*/false);
+  cached.pending_outbound.clear();
   if (!installed.ok()) {
-    xfrm->DeleteSa(InboundId(pair.inbound_spi)).IgnoreError();
+    DeleteSas(InboundIds(pair));
     Emit(EventKind::kExchangeFailed, principal, &pair,
          absl::StrCat("cannot install outbound SA after ACK: ",
                       installed.message()));
@@ -423,10 +497,10 @@ void Engine::State::HandleAck(CachedReply& cached, const std::string& principal,
   Emit(EventKind::kSaPairInstalled, principal, &pair, "3-way CREATE from peer");
 }
 
-void Engine::State::RespondDelete(Request& request, PeerState& peer, Time now) {
-  const wire::EncryptedContent* inner =
+void Engine::State::RespondDelete(Request &request, PeerState &peer, Time now) {
+  const wire::EncryptedContent *inner =
       request.opened->inner.has_value() ? &*request.opened->inner : nullptr;
-  const wire::IsakmpPayload* qm =
+  const wire::IsakmpPayload *qm =
       inner != nullptr ? inner->Find<wire::IsakmpPayload>() : nullptr;
   isakmp::QmChain chain;
   if (qm == nullptr ||
@@ -436,23 +510,39 @@ void Engine::State::RespondDelete(Request& request, PeerState& peer, Time now) {
           now);
     return;
   }
-  std::vector<uint32_t> deleted_inbound;
-  std::vector<uint32_t> unknown;
-  for (const isakmp::QmPayload& payload : chain.payloads) {
-    const auto* del = payload.As<isakmp::DeletePayload>();
-    if (del == nullptr || del->protocol != wi::ProtocolId::kEsp) continue;
+  // Delete payloads name the peer's inbound SPIs, i.e. our outbound ones;
+  // a bundle may come as one payload per protocol, or one for its ESP.
+  std::vector<xfrm::SaId> deleted_inbound;
+  std::vector<std::pair<wi::ProtocolId, uint32_t>> unknown;
+  for (const isakmp::QmPayload &payload : chain.payloads) {
+    const auto *del = payload.As<isakmp::DeletePayload>();
+    if (del == nullptr || (del->protocol != wi::ProtocolId::kEsp &&
+                           del->protocol != wi::ProtocolId::kAh)) {
+      continue;
+    }
+    bool ah = del->protocol == wi::ProtocolId::kAh;
+    xfrm::IpsecProtocol proto =
+        ah ? xfrm::IpsecProtocol::kAh : xfrm::IpsecProtocol::kEsp;
     for (size_t i = 0; i < del->count(); ++i) {
-      uint32_t spi = del->spi(i).ToU32();  // the peer's inbound = our outbound
-      auto it =
-          std::find_if(peer.pairs.begin(), peer.pairs.end(),
-                       [&](const SaPair& p) { return p.outbound_spi == spi; });
+      uint32_t spi = del->spi(i).ToU32();
+      auto it = std::find_if(peer.pairs.begin(), peer.pairs.end(),
+                             [&](const SaPair &p) {
+                               return ah ? p.suite.ah && p.ah.outbound == spi
+                                         : p.suite.esp && p.esp.outbound == spi;
+                             });
       if (it == peer.pairs.end()) {
-        unknown.push_back(spi);
+        // Already gone with the other half of its bundle in this request?
+        bool gone_with_bundle = std::any_of(
+            deleted_inbound.begin(), deleted_inbound.end(),
+            [&](const xfrm::SaId &id) { return id.proto == proto; });
+        if (!gone_with_bundle) unknown.push_back({del->protocol, spi});
         continue;
       }
-      xfrm->DeleteSa(OutboundId(peer, it->outbound_spi)).IgnoreError();
-      ScheduleDeletion(InboundId(it->inbound_spi), now + config.delete_grace);
-      deleted_inbound.push_back(it->inbound_spi);
+      DeleteSas(OutboundIds(peer, *it));
+      for (const xfrm::SaId &id : InboundIds(*it)) {
+        ScheduleDeletion(id, now + config.delete_grace);
+        deleted_inbound.push_back(id);
+      }
       SaPair gone = *it;
       peer.pairs.erase(it);
       ++stats.sa_pairs_deleted;
@@ -464,18 +554,20 @@ void Engine::State::RespondDelete(Request& request, PeerState& peer, Time now) {
       !peer.create_xid.has_value()) {
     peer.next_create = now;  // the policy still pairs us: key again
   }
-  std::vector<uint8_t> deleted_bytes = isakmp::PackSpis(deleted_inbound);
-  std::vector<std::vector<uint8_t>> unknown_bytes;
+  std::vector<std::vector<uint8_t>> spi_bytes;
+  spi_bytes.reserve(deleted_inbound.size());
   std::vector<isakmp::QmPayload> qm_reply;
-  if (!deleted_inbound.empty()) {
+  for (const xfrm::SaId &id : deleted_inbound) {
+    spi_bytes.push_back(isakmp::PackSpis({id.spi}));
     isakmp::DeletePayload del;
-    del.protocol = wi::ProtocolId::kEsp;
-    del.spis = deleted_bytes;
+    del.protocol = id.proto == xfrm::IpsecProtocol::kAh ? wi::ProtocolId::kAh
+                                                        : wi::ProtocolId::kEsp;
+    del.spis = spi_bytes.back();
     qm_reply.push_back(del);
   }
-  for (uint32_t spi : unknown) {
+  for (const auto &[protocol, spi] : unknown) {
     isakmp::NotifyPayload notify;
-    notify.protocol = wi::ProtocolId::kEsp;
+    notify.protocol = protocol;
     notify.notify_type = static_cast<uint16_t>(wi::NotifyType::kInvalidSpi);
     notify.spi = isakmp::Spi::FromU32(spi);
     qm_reply.push_back(notify);

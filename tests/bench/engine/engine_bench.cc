@@ -104,10 +104,10 @@ class Bench {
           *Engine::Create(config, side->kerberos.get(), side->kernel.get(),
                           side->rng.get(), now_, key_exchange_.get());
     }
-    PeerConfig to_b{b_.principal, b_.endpoint, {"aes128gcm16"}};
+    PeerConfig to_b{b_.principal, b_.endpoint, {{"aes128gcm16"}}};
     to_b.dpd_interval = std::chrono::seconds(0);
     to_b.pfs_group = pfs_group;
-    PeerConfig to_a{a_.principal, a_.endpoint, {"aes128gcm16"}};
+    PeerConfig to_a{a_.principal, a_.endpoint, {{"aes128gcm16"}}};
     to_a.initiator = false;
     to_a.dpd_interval = std::chrono::seconds(0);
     to_a.pfs_group = pfs_group;
