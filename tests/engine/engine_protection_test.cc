@@ -32,8 +32,8 @@ class EngineProtectionTest : public EngineSimTest {
 
   // A tunnel between local_net and remote_net (CIDR text) through the
   // endpoints.
-  static PeerConfig Tunnel(PeerConfig config, const std::string &local_net,
-                           uint8_t local_prefix, const std::string &remote_net,
+  static PeerConfig Tunnel(PeerConfig config, const std::string& local_net,
+                           uint8_t local_prefix, const std::string& remote_net,
                            uint8_t remote_prefix) {
     config.mode = xfrm::Mode::kTunnel;
     TrafficSelector traffic;
@@ -45,22 +45,22 @@ class EngineProtectionTest : public EngineSimTest {
     return config;
   }
 
-  void Apply(const PeerConfig &a_to_b, const PeerConfig &b_to_a) {
+  void Apply(const PeerConfig& a_to_b, const PeerConfig& b_to_a) {
     ASSERT_TRUE(a_->engine->SetPeers({a_to_b}, sim_.now()).ok());
     ASSERT_TRUE(b_->engine->SetPeers({b_to_a}, sim_.now()).ok());
   }
 
-  std::vector<xfrm::SaInfo> Sas(Agent &agent) {
+  std::vector<xfrm::SaInfo> Sas(Agent& agent) {
     return agent.kernel->ListOwned()->sas;
   }
 
-  std::vector<xfrm::PolicyConfig> Policies(Agent &agent) {
+  std::vector<xfrm::PolicyConfig> Policies(Agent& agent) {
     return agent.kernel->ListOwned()->policies;
   }
 
-  static size_t CountProto(const std::vector<xfrm::SaInfo> &sas,
+  static size_t CountProto(const std::vector<xfrm::SaInfo>& sas,
                            xfrm::IpsecProtocol proto) {
-    return std::count_if(sas.begin(), sas.end(), [&](const xfrm::SaInfo &sa) {
+    return std::count_if(sas.begin(), sas.end(), [&](const xfrm::SaInfo& sa) {
       return sa.id.proto == proto && !sa.larval;
     });
   }
@@ -99,7 +99,7 @@ TEST_F(EngineProtectionTest, AhEspBundleInTransportMode) {
   EXPECT_EQ(CountProto(Sas(*b_), xfrm::IpsecProtocol::kAh), 2u);
   EXPECT_EQ(CountProto(Sas(*b_), xfrm::IpsecProtocol::kEsp), 2u);
   // ESP inside, AH around it: the templates go innermost first.
-  for (const xfrm::PolicyConfig &policy : Policies(*a_)) {
+  for (const xfrm::PolicyConfig& policy : Policies(*a_)) {
     ASSERT_EQ(policy.templates.size(), 2u);
     EXPECT_EQ(policy.templates[0].proto, xfrm::IpsecProtocol::kEsp);
     EXPECT_EQ(policy.templates[1].proto, xfrm::IpsecProtocol::kAh);
@@ -143,14 +143,14 @@ TEST_F(EngineProtectionTest, TunnelModeBetweenSubnets) {
   ASSERT_EQ(a_->engine->SaPairs().size(), 1u);
   EXPECT_EQ(a_->engine->SaPairs()[0].mode, xfrm::Mode::kTunnel);
   ExpectPairsAgree(*a_, *b_);
-  for (const xfrm::SaInfo &sa : Sas(*a_)) {
+  for (const xfrm::SaInfo& sa : Sas(*a_)) {
     EXPECT_EQ(sa.mode, xfrm::Mode::kTunnel) << sa.id.ToString();
   }
   // out, in and fwd: decapsulated traffic for hosts behind a gateway is
   // forwarded, and the kernel drops it without a fwd policy.
   std::vector<xfrm::PolicyConfig> policies = Policies(*a_);
   ASSERT_EQ(policies.size(), 3u);
-  for (const xfrm::PolicyConfig &policy : policies) {
+  for (const xfrm::PolicyConfig& policy : policies) {
     ASSERT_EQ(policy.templates.size(), 1u);
     EXPECT_EQ(policy.templates[0].mode, xfrm::Mode::kTunnel);
     EXPECT_FALSE(policy.templates[0].dst.is_unspecified());
@@ -176,7 +176,7 @@ TEST_F(EngineProtectionTest, TunnelBundleCarriesEspInsideAhTransport) {
   sim_.RunFor(seconds(3));
   ASSERT_EQ(a_->engine->SaPairs().size(), 1u);
   ExpectPairsAgree(*a_, *b_);
-  for (const xfrm::SaInfo &sa : Sas(*b_)) {
+  for (const xfrm::SaInfo& sa : Sas(*b_)) {
     EXPECT_EQ(sa.mode, sa.id.proto == xfrm::IpsecProtocol::kEsp
                            ? xfrm::Mode::kTunnel
                            : xfrm::Mode::kTransport)
@@ -267,7 +267,7 @@ TEST_F(EngineProtectionTest, HardExpiryOfTheAhHalfReplacesTheWholeBundle) {
   expire.hard = true;
   a_->engine->OnKernelEvent(expire, sim_.now());
   // Nothing of the old bundle stays on a, and a keys a new one at once.
-  for (const xfrm::SaInfo &sa : Sas(*a_)) {
+  for (const xfrm::SaInfo& sa : Sas(*a_)) {
     EXPECT_NE(sa.id.spi, old.inbound_spi);
     EXPECT_NE(sa.id.spi, old.outbound_spi);
     EXPECT_NE(sa.id.spi, old.ah_outbound_spi);
@@ -300,7 +300,7 @@ TEST_F(EngineProtectionTest, ChangingModeReplacesPairsAndPolicies) {
 }
 
 TEST_F(EngineProtectionTest, BadProtectionSettingsAreRefusedAtConfiguration) {
-  auto refused = [&](const PeerConfig &config, const std::string &why) {
+  auto refused = [&](const PeerConfig& config, const std::string& why) {
     absl::Status status = a_->engine->SetPeers({config}, sim_.now());
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << why;
     EXPECT_NE(status.message().find(why), absl::string_view::npos) << status;

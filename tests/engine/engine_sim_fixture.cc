@@ -13,11 +13,11 @@
 namespace kink::engine {
 namespace {
 
-kink::testing::KdcFixture *g_kdc = nullptr;
-std::map<std::string, std::string> *g_keytabs = nullptr;
+kink::testing::KdcFixture* g_kdc = nullptr;
+std::map<std::string, std::string>* g_keytabs = nullptr;
 
 std::string TempDir() {
-  const char *dir = std::getenv("TEST_TMPDIR");
+  const char* dir = std::getenv("TEST_TMPDIR");
   return dir != nullptr ? dir : "/tmp";
 }
 
@@ -29,10 +29,10 @@ class SkewedKerberos final : public Kerberos {
                  std::chrono::microseconds error)
       : inner_(std::move(inner)), error_(error) {}
   absl::StatusOr<BuiltApReq> BuildApReq(
-      const Ticket &ticket, std::chrono::microseconds offset) override {
+      const Ticket& ticket, std::chrono::microseconds offset) override {
     return inner_->BuildApReq(ticket, offset + error_);
   }
-  absl::Status VerifyApRep(const PendingApReq &pending,
+  absl::Status VerifyApRep(const PendingApReq& pending,
                            absl::Span<const uint8_t> ap_rep) override {
     return inner_->VerifyApRep(pending, ap_rep);
   }
@@ -40,7 +40,7 @@ class SkewedKerberos final : public Kerberos {
       absl::Span<const uint8_t> ap_req) override {
     return inner_->VerifyApReq(ap_req);
   }
-  ApFailureReply FailureReply(const absl::Status &failure,
+  ApFailureReply FailureReply(const absl::Status& failure,
                               absl::Span<const uint8_t> ap_req) override {
     return inner_->FailureReply(failure, ap_req);
   }
@@ -66,7 +66,7 @@ struct ProtocolSpis {
   uint32_t outbound;
 };
 
-std::vector<ProtocolSpis> SpisOf(const SaPairInfo &pair) {
+std::vector<ProtocolSpis> SpisOf(const SaPairInfo& pair) {
   bool ah = pair.suite.rfind("ah-", 0) == 0;
   bool esp = !ah || pair.suite.find('+') != std::string::npos;
   std::vector<ProtocolSpis> out;
@@ -87,7 +87,7 @@ std::vector<ProtocolSpis> SpisOf(const SaPairInfo &pair) {
 }  // namespace
 
 testing::SimNetwork::TicketSource Agent::Tickets() {
-  return [this](const FetchTicket &request)
+  return [this](const FetchTicket& request)
              -> absl::StatusOr<std::shared_ptr<const Ticket>> {
     absl::StatusOr<krb::ServiceTicket> ticket =
         request.peer_tgt.empty()
@@ -104,7 +104,7 @@ void EngineSimTest::SetUpTestSuite() {
   ASSERT_TRUE(started.ok()) << started.status();
   g_kdc = started->release();
   g_keytabs = new std::map<std::string, std::string>();
-  for (const char *host : {"host-a", "host-b", "host-c"}) {
+  for (const char* host : {"host-a", "host-b", "host-c"}) {
     std::string name = absl::StrCat("kink/", host, ".test");
     ASSERT_TRUE(g_kdc->AddPrincipal(name).ok());
     auto keytab = g_kdc->CreateKeytab({name}, {kink::testing::kAes256Sha1});
@@ -120,10 +120,10 @@ void EngineSimTest::TearDownTestSuite() {
   g_keytabs = nullptr;
 }
 
-kink::testing::KdcFixture &EngineSimTest::kdc() { return *g_kdc; }
+kink::testing::KdcFixture& EngineSimTest::kdc() { return *g_kdc; }
 
 std::unique_ptr<Agent> EngineSimTest::MakeAgent(
-    const std::string &host, const std::string &address, uint32_t epoch,
+    const std::string& host, const std::string& address, uint32_t epoch,
     uint64_t seed, std::chrono::seconds clock_error) {
   auto agent = std::make_unique<Agent>();
   agent->name = host;
@@ -139,7 +139,7 @@ std::unique_ptr<Agent> EngineSimTest::MakeAgent(
   options.verifier.server_principal = agent->principal;
   options.verifier.replay_cache = *krb::ReplayCache::Open(rcache);
   options.local_principal = agent->principal;
-  Agent *raw = agent.get();
+  Agent* raw = agent.get();
   options.local_tgt = [raw]() {
     return raw->identity->CurrentTgt(absl::Now());
   };
@@ -173,13 +173,13 @@ std::unique_ptr<Agent> EngineSimTest::MakeAgent(
   return agent;
 }
 
-PeerConfig EngineSimTest::PeerOf(const Agent &peer,
+PeerConfig EngineSimTest::PeerOf(const Agent& peer,
                                  std::vector<std::string> suites,
                                  bool initiator) {
   PeerConfig config;
   config.principal = peer.principal;
   config.endpoint = peer.endpoint;
-  for (std::string &suite : suites) {
+  for (std::string& suite : suites) {
     config.proposals.push_back({.esp = std::move(suite)});
   }
   config.initiator = initiator;
@@ -187,7 +187,7 @@ PeerConfig EngineSimTest::PeerOf(const Agent &peer,
   return config;
 }
 
-void EngineSimTest::Connect(Agent &a, Agent &b,
+void EngineSimTest::Connect(Agent& a, Agent& b,
                             std::vector<std::string> a_suites,
                             std::vector<std::string> b_suites) {
   ASSERT_TRUE(a.engine->SetPeers({PeerOf(b, a_suites, true)}, sim_.now()).ok());
@@ -195,49 +195,49 @@ void EngineSimTest::Connect(Agent &a, Agent &b,
       b.engine->SetPeers({PeerOf(a, b_suites, false)}, sim_.now()).ok());
 }
 
-void EngineSimTest::AddToSim(Agent &agent) {
+void EngineSimTest::AddToSim(Agent& agent) {
   sim_.AddNode(agent.name, agent.endpoint, agent.engine.get(),
                agent.kernel.get(), agent.Tickets());
 }
 
-size_t EngineSimTest::MatureSas(Agent &agent) {
+size_t EngineSimTest::MatureSas(Agent& agent) {
   size_t n = 0;
   absl::StatusOr<xfrm::OwnedState> owned = agent.kernel->ListOwned();
-  for (const xfrm::SaInfo &sa : owned->sas) n += !sa.larval;
+  for (const xfrm::SaInfo& sa : owned->sas) n += !sa.larval;
   return n;
 }
 
-bool EngineSimTest::SameTransform(const xfrm::Transform &x,
-                                  const xfrm::Transform &y) {
-  auto same = [](const SecretBytes &p, const SecretBytes &q) {
+bool EngineSimTest::SameTransform(const xfrm::Transform& x,
+                                  const xfrm::Transform& y) {
+  auto same = [](const SecretBytes& p, const SecretBytes& q) {
     return p.Equals(q.span());
   };
   if (x.index() != y.index()) return false;
-  if (auto *a = std::get_if<xfrm::AeadTransform>(&x)) {
-    auto *b = std::get_if<xfrm::AeadTransform>(&y);
+  if (auto* a = std::get_if<xfrm::AeadTransform>(&x)) {
+    auto* b = std::get_if<xfrm::AeadTransform>(&y);
     return a->algorithm == b->algorithm && same(a->key, b->key);
   }
-  if (auto *a = std::get_if<xfrm::CipherAuthTransform>(&x)) {
-    auto *b = std::get_if<xfrm::CipherAuthTransform>(&y);
+  if (auto* a = std::get_if<xfrm::CipherAuthTransform>(&x)) {
+    auto* b = std::get_if<xfrm::CipherAuthTransform>(&y);
     return a->cipher == b->cipher && a->integrity == b->integrity &&
            same(a->cipher_key, b->cipher_key) &&
            same(a->integrity_key, b->integrity_key);
   }
-  if (auto *a = std::get_if<xfrm::AuthOnlyTransform>(&x)) {
-    auto *b = std::get_if<xfrm::AuthOnlyTransform>(&y);
+  if (auto* a = std::get_if<xfrm::AuthOnlyTransform>(&x)) {
+    auto* b = std::get_if<xfrm::AuthOnlyTransform>(&y);
     return a->integrity == b->integrity &&
            same(a->integrity_key, b->integrity_key);
   }
   return false;
 }
 
-void EngineSimTest::ExpectPairsAgree(Agent &a, Agent &b) {
+void EngineSimTest::ExpectPairsAgree(Agent& a, Agent& b) {
   std::vector<SaPairInfo> pa = a.engine->SaPairs();
   std::vector<SaPairInfo> pb = b.engine->SaPairs();
   ASSERT_EQ(pa.size(), pb.size());
   size_t sas = 0;
-  for (const SaPairInfo &pair : pa) {
-    auto mirror = std::find_if(pb.begin(), pb.end(), [&](const SaPairInfo &p) {
+  for (const SaPairInfo& pair : pa) {
+    auto mirror = std::find_if(pb.begin(), pb.end(), [&](const SaPairInfo& p) {
       return p.inbound_spi == pair.outbound_spi &&
              p.outbound_spi == pair.inbound_spi &&
              p.ah_inbound_spi == pair.ah_outbound_spi &&
@@ -246,7 +246,7 @@ void EngineSimTest::ExpectPairsAgree(Agent &a, Agent &b) {
     ASSERT_NE(mirror, pb.end()) << "no mirror for SPI " << pair.outbound_spi;
     EXPECT_EQ(mirror->suite, pair.suite);
     EXPECT_EQ(mirror->mode, pair.mode);
-    for (const ProtocolSpis &spis : SpisOf(pair)) {
+    for (const ProtocolSpis& spis : SpisOf(pair)) {
       auto a_out = a.kernel->ExportSaForTesting(
           {b.endpoint.address, spis.outbound, spis.proto});
       auto b_in = b.kernel->ExportSaForTesting(
@@ -270,9 +270,9 @@ void EngineSimTest::ExpectPairsAgree(Agent &a, Agent &b) {
   EXPECT_EQ(MatureSas(b), sas);
 }
 
-void EngineSimTest::ExpectUsable(Agent &from, Agent &to, uint64_t bytes,
-                                 const std::string &src,
-                                 const std::string &dst) {
+void EngineSimTest::ExpectUsable(Agent& from, Agent& to, uint64_t bytes,
+                                 const std::string& src,
+                                 const std::string& dst) {
   xfrm::Packet packet;
   packet.src =
       src.empty() ? from.endpoint.address : *xfrm::IpAddress::Parse(src);
@@ -283,7 +283,7 @@ void EngineSimTest::ExpectUsable(Agent &from, Agent &to, uint64_t bytes,
                          << ": " << sent;
   absl::StatusOr<xfrm::OwnedState> owned = from.kernel->ListOwned();
   int outbound = 0;
-  for (const xfrm::SaInfo &sa : owned->sas) {
+  for (const xfrm::SaInfo& sa : owned->sas) {
     if (sa.larval || sa.id.dst != to.endpoint.address) continue;
     ++outbound;
     auto mine = from.kernel->ExportSaForTesting(sa.id);
@@ -294,9 +294,9 @@ void EngineSimTest::ExpectUsable(Agent &from, Agent &to, uint64_t bytes,
   EXPECT_GE(outbound, 1);
 }
 
-bool EngineSimTest::HasEvent(const std::vector<EngineEvent> &events,
-                             EventKind kind, const std::string &detail_part) {
-  return std::any_of(events.begin(), events.end(), [&](const EngineEvent &e) {
+bool EngineSimTest::HasEvent(const std::vector<EngineEvent>& events,
+                             EventKind kind, const std::string& detail_part) {
+  return std::any_of(events.begin(), events.end(), [&](const EngineEvent& e) {
     return e.kind == kind && e.detail.find(detail_part) != std::string::npos;
   });
 }

@@ -42,36 +42,36 @@ class EngineSimTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite();
   static void TearDownTestSuite();
-  static kink::testing::KdcFixture &kdc();
+  static kink::testing::KdcFixture& kdc();
 
   // An agent of principal kink/<host>.test at `address`; its clock runs
   // `clock_error` ahead.
   std::unique_ptr<Agent> MakeAgent(
-      const std::string &host, const std::string &address, uint32_t epoch,
+      const std::string& host, const std::string& address, uint32_t epoch,
       uint64_t seed,
       std::chrono::seconds clock_error = std::chrono::seconds(0));
 
   // `peer` as a PeerConfig offering ESP `suites`.
-  static PeerConfig PeerOf(const Agent &peer, std::vector<std::string> suites,
+  static PeerConfig PeerOf(const Agent& peer, std::vector<std::string> suites,
                            bool initiator);
   // a initiates towards b; both accept `suites` unless told otherwise.
-  void Connect(Agent &a, Agent &b, std::vector<std::string> a_suites,
+  void Connect(Agent& a, Agent& b, std::vector<std::string> a_suites,
                std::vector<std::string> b_suites);
-  void AddToSim(Agent &agent);
+  void AddToSim(Agent& agent);
 
-  static size_t MatureSas(Agent &agent);
-  static bool SameTransform(const xfrm::Transform &x, const xfrm::Transform &y);
+  static size_t MatureSas(Agent& agent);
+  static bool SameTransform(const xfrm::Transform& x, const xfrm::Transform& y);
   // Every pair on `a` with `b` has its mirror on `b`: each of a's outbound
   // SAs is b's inbound SA (same SPI, algorithms and keys), and the reverse,
   // for every protocol of the pair.
-  void ExpectPairsAgree(Agent &a, Agent &b);
+  void ExpectPairsAgree(Agent& a, Agent& b);
   // Traffic from `from` to `to` right now (between the endpoints, or from
   // `src` to `dst` when given): the kernel finds SAs, and every outbound SA
   // it could pick is one `to` can decrypt (same SPI, same keys).
-  void ExpectUsable(Agent &from, Agent &to, uint64_t bytes = 1200,
-                    const std::string &src = "", const std::string &dst = "");
-  static bool HasEvent(const std::vector<EngineEvent> &events, EventKind kind,
-                       const std::string &detail_part = "");
+  void ExpectUsable(Agent& from, Agent& to, uint64_t bytes = 1200,
+                    const std::string& src = "", const std::string& dst = "");
+  static bool HasEvent(const std::vector<EngineEvent>& events, EventKind kind,
+                       const std::string& detail_part = "");
 
   Time now_ = kT0;
   testing::SimNetwork sim_{42, kT0};

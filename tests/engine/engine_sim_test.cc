@@ -98,7 +98,7 @@ TEST_F(EngineSimTest, LostReplyIsAnsweredFromTheReplyCache) {
   AddToSim(*a);
   AddToSim(*b);
   int replies_dropped = 0;
-  sim_.SetDropFilter([&](const std::string &from, const auto &) {
+  sim_.SetDropFilter([&](const std::string& from, const auto&) {
     return from == "host-b" && replies_dropped++ == 0;
   });
   Connect(*a, *b, {"aes128gcm16"}, {"aes128gcm16"});
@@ -116,7 +116,7 @@ TEST_F(EngineSimTest, LostAckIsRecoveredByReplyResend) {
   AddToSim(*a);
   AddToSim(*b);
   int a_sent = 0;
-  sim_.SetDropFilter([&](const std::string &from, const auto &) {
+  sim_.SetDropFilter([&](const std::string& from, const auto&) {
     return from == "host-a" && ++a_sent == 2;  // the first ACK
   });
   Connect(*a, *b, {"aes128-sha1", "aes256gcm16"}, {"aes256gcm16"});
@@ -235,14 +235,14 @@ TEST_F(EngineSimTest, RekeyInstallsTheNewPairBeforeDeletingTheOld) {
     ExpectUsable(*b, *a);
     if (HasFailure()) return;
   }
-  const auto &events = sim_.events("host-a");
-  auto first_delete = std::find_if(events.begin(), events.end(), [](auto &e) {
+  const auto& events = sim_.events("host-a");
+  auto first_delete = std::find_if(events.begin(), events.end(), [](auto& e) {
     return e.kind == EventKind::kSaPairDeleted;
   });
   ASSERT_NE(first_delete, events.end()) << "old pair never deleted";
   int installs_before = std::count_if(
       events.begin(), first_delete,
-      [](auto &e) { return e.kind == EventKind::kSaPairInstalled; });
+      [](auto& e) { return e.kind == EventKind::kSaPairInstalled; });
   EXPECT_GE(installs_before, 2) << "new pair must precede the old's deletion";
   // Past the second rekey's DELETE and the inbound grace period.
   sim_.RunFor(seconds(6));
@@ -274,10 +274,10 @@ TEST_F(EngineSimTest, ByteLimitTriggersRekeyWithoutAGap) {
     ExpectUsable(*b, *a, 0);
     if (HasFailure()) return;
   }
-  const auto &events = sim_.events("host-a");
+  const auto& events = sim_.events("host-a");
   EXPECT_GE(std::count_if(
                 events.begin(), events.end(),
-                [](auto &e) { return e.kind == EventKind::kSaPairInstalled; }),
+                [](auto& e) { return e.kind == EventKind::kSaPairInstalled; }),
             2)
       << "no rekey after 3.6 MB";
   sim_.RunFor(seconds(8));
@@ -315,7 +315,7 @@ TEST_F(EngineSimTest, MalformedCommandGetsAnUnauthenticatedKinkError) {
   EXPECT_EQ(reply->header.type, wire::MessageType::kReply);
   EXPECT_EQ(reply->header.xid, 7u);
   EXPECT_EQ(reply->header.cksum_len, 0);
-  const auto *error = reply->Find<wire::ErrorPayload>();
+  const auto* error = reply->Find<wire::ErrorPayload>();
   ASSERT_NE(error, nullptr);
   EXPECT_EQ(error->code(), wire::KinkErrorCode::kInvMaj);
   EXPECT_EQ(b->engine->stats().dropped_malformed, 1u);
@@ -400,7 +400,7 @@ TEST_F(EngineSimTest, GetTgtForSomeoneElseIsRefused) {
   message.header.type = wire::MessageType::kGetTgt;
   message.header.xid = 9;
   message.payloads.push_back(wire::TgtReqPayload{absl::MakeConstSpan(
-      reinterpret_cast<const uint8_t *>(other.data()), other.size())});
+      reinterpret_cast<const uint8_t*>(other.data()), other.size())});
   sim_.Inject("host-b", Endpoint{*xfrm::IpAddress::Parse("192.0.2.9"), 910},
               message.Encode());
   ASSERT_EQ(sim_.sent("host-b").size(), 1u);

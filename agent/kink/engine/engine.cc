@@ -30,8 +30,8 @@ std::string_view ToString(EventKind kind) {
 
 // ---- State helpers ----------------------------------------------------------
 
-void Engine::State::Emit(EventKind kind, const std::string &peer,
-                         const SaPair *pair, std::string detail) {
+void Engine::State::Emit(EventKind kind, const std::string& peer,
+                         const SaPair* pair, std::string detail) {
   EngineEvent event{kind, peer};
   if (pair != nullptr) {
     event.inbound_spi = pair->inbound_spi();
@@ -42,7 +42,7 @@ void Engine::State::Emit(EventKind kind, const std::string &peer,
   actions.push_back(std::move(event));
 }
 
-void Engine::State::Send(const Endpoint &to, std::vector<uint8_t> bytes) {
+void Engine::State::Send(const Endpoint& to, std::vector<uint8_t> bytes) {
   actions.push_back(SendDatagram{to, std::move(bytes)});
 }
 
@@ -62,7 +62,7 @@ Duration Engine::State::Backoff(uint32_t tries) {
   return std::chrono::duration_cast<Duration>(base * scale);
 }
 
-PeerState *Engine::State::FindPeer(const std::string &principal) {
+PeerState* Engine::State::FindPeer(const std::string& principal) {
   auto it = peers.find(principal);
   return it == peers.end() ? nullptr : &it->second;
 }
@@ -72,13 +72,13 @@ xfrm::SaId Engine::State::InboundId(xfrm::IpsecProtocol proto,
   return xfrm::SaId{config.local.address, spi, proto};
 }
 
-xfrm::SaId Engine::State::OutboundId(const PeerState &peer,
+xfrm::SaId Engine::State::OutboundId(const PeerState& peer,
                                      xfrm::IpsecProtocol proto,
                                      uint32_t spi) const {
   return xfrm::SaId{peer.config.endpoint.address, spi, proto};
 }
 
-std::vector<xfrm::SaId> Engine::State::InboundIds(const SaPair &pair) const {
+std::vector<xfrm::SaId> Engine::State::InboundIds(const SaPair& pair) const {
   std::vector<xfrm::SaId> ids;
   if (pair.suite.esp) {
     ids.push_back(InboundId(xfrm::IpsecProtocol::kEsp, pair.esp.inbound));
@@ -89,8 +89,8 @@ std::vector<xfrm::SaId> Engine::State::InboundIds(const SaPair &pair) const {
   return ids;
 }
 
-std::vector<xfrm::SaId> Engine::State::OutboundIds(const PeerState &peer,
-                                                   const SaPair &pair) const {
+std::vector<xfrm::SaId> Engine::State::OutboundIds(const PeerState& peer,
+                                                   const SaPair& pair) const {
   std::vector<xfrm::SaId> ids;
   if (pair.suite.esp) {
     ids.push_back(
@@ -103,20 +103,20 @@ std::vector<xfrm::SaId> Engine::State::OutboundIds(const PeerState &peer,
 }
 
 absl::StatusOr<std::vector<xfrm::SaConfig>> Engine::State::KeyedSas(
-    const PeerState &peer, const SessionCrypto &crypto, bool inbound,
-    const SaPair &pair, absl::Span<const uint8_t> ni,
+    const PeerState& peer, const SessionCrypto& crypto, bool inbound,
+    const SaPair& pair, absl::Span<const uint8_t> ni,
     absl::Span<const uint8_t> nr, absl::Span<const uint8_t> gxy) const {
-  const xfrm::IpAddress &local = config.local.address;
-  const xfrm::IpAddress &remote = peer.config.endpoint.address;
+  const xfrm::IpAddress& local = config.local.address;
+  const xfrm::IpAddress& remote = peer.config.endpoint.address;
   TrafficSelector traffic = ResolveTraffic(peer.config, local);
   std::vector<xfrm::SaConfig> sas;
   // ESP first: in a bundle it is the inner SA and carries the mode; AH
   // outside it is always transport (as the policy templates say).
-  for (const std::optional<ProtocolSuite> *protocol :
+  for (const std::optional<ProtocolSuite>* protocol :
        {&pair.suite.esp, &pair.suite.ah}) {
     if (!protocol->has_value()) continue;
-    const ProtocolSuite &suite = **protocol;
-    const SpiPair &spis =
+    const ProtocolSuite& suite = **protocol;
+    const SpiPair& spis =
         suite.protocol == wire::isakmp::ProtocolId::kAh ? pair.ah : pair.esp;
     uint32_t spi = inbound ? spis.inbound : spis.outbound;
     absl::StatusOr<SecretBytes> keymat =
@@ -159,7 +159,7 @@ absl::StatusOr<std::vector<xfrm::SaConfig>> Engine::State::KeyedSas(
   return sas;
 }
 
-absl::Status Engine::State::InstallSas(const std::vector<xfrm::SaConfig> &sas,
+absl::Status Engine::State::InstallSas(const std::vector<xfrm::SaConfig>& sas,
                                        bool update) {
   for (size_t i = 0; i < sas.size(); ++i) {
     absl::Status status = update ? xfrm->UpdateSa(sas[i]) : xfrm->AddSa(sas[i]);
@@ -171,14 +171,14 @@ absl::Status Engine::State::InstallSas(const std::vector<xfrm::SaConfig> &sas,
   return absl::OkStatus();
 }
 
-void Engine::State::DeleteSas(const std::vector<xfrm::SaId> &ids) {
-  for (const xfrm::SaId &id : ids) xfrm->DeleteSa(id).IgnoreError();
+void Engine::State::DeleteSas(const std::vector<xfrm::SaId>& ids) {
+  for (const xfrm::SaId& id : ids) xfrm->DeleteSa(id).IgnoreError();
 }
 
 std::vector<xfrm::PolicyConfig> Engine::State::Policies(
-    const PeerState &peer) const {
-  const xfrm::IpAddress &local = config.local.address;
-  const xfrm::IpAddress &remote = peer.config.endpoint.address;
+    const PeerState& peer) const {
+  const xfrm::IpAddress& local = config.local.address;
+  const xfrm::IpAddress& remote = peer.config.endpoint.address;
   TrafficSelector traffic = ResolveTraffic(peer.config, local);
   // Every suite of a peer uses the same protocols (SetPeers checks).
   // Templates go innermost first (ESP, then AH around it), the innermost
@@ -217,7 +217,7 @@ std::vector<xfrm::PolicyConfig> Engine::State::Policies(
   return policies;
 }
 
-absl::Status Engine::State::InstallPolicies(const PeerState &peer) {
+absl::Status Engine::State::InstallPolicies(const PeerState& peer) {
   xfrm::InstallItem item;
   item.policies = Policies(peer);
   std::vector<xfrm::BatchItem> batch = {item};
@@ -226,22 +226,22 @@ absl::Status Engine::State::InstallPolicies(const PeerState &peer) {
                          : results[0];
 }
 
-void Engine::State::RemovePolicies(const PeerState &peer) {
+void Engine::State::RemovePolicies(const PeerState& peer) {
   xfrm::RemoveItem item;
-  for (const xfrm::PolicyConfig &policy : Policies(peer)) {
+  for (const xfrm::PolicyConfig& policy : Policies(peer)) {
     item.policies.push_back(policy.id());
   }
   std::vector<xfrm::BatchItem> batch = {item};
   xfrm->ApplyBatch(batch);
 }
 
-void Engine::State::ScheduleDeletion(const xfrm::SaId &id, Time due) {
+void Engine::State::ScheduleDeletion(const xfrm::SaId& id, Time due) {
   deletions.push_back(PendingSaDeletion{due, id});
 }
 
-void Engine::State::FlushPeer(PeerState &peer, Time now) {
+void Engine::State::FlushPeer(PeerState& peer, Time now) {
   (void)now;
-  for (const SaPair &pair : peer.pairs) {
+  for (const SaPair& pair : peer.pairs) {
     DeleteSas(OutboundIds(peer, pair));
     DeleteSas(InboundIds(pair));
     ++stats.sa_pairs_deleted;
@@ -249,7 +249,7 @@ void Engine::State::FlushPeer(PeerState &peer, Time now) {
   peer.pairs.clear();
   // Transactions with the old incarnation are meaningless now.
   for (auto it = txs.begin(); it != txs.end();) {
-    InitiatorTx &tx = it->second;
+    InitiatorTx& tx = it->second;
     if (tx.peer == peer.config.principal && tx.kind != TxKind::kCreate) {
       it = txs.erase(it);
     } else {
@@ -269,7 +269,7 @@ void Engine::State::FlushPeer(PeerState &peer, Time now) {
   }
 }
 
-void Engine::State::CheckEpoch(PeerState &peer, uint32_t epoch, Time now) {
+void Engine::State::CheckEpoch(PeerState& peer, uint32_t epoch, Time now) {
   if (epoch == 0) return;  // RFC 4430 senders always set it; ignore 0.
   if (peer.epoch == 0) {
     peer.epoch = epoch;
@@ -286,12 +286,12 @@ void Engine::State::CheckEpoch(PeerState &peer, uint32_t epoch, Time now) {
   }
 }
 
-bool Engine::State::AllowErrorReply(const Endpoint &to, Time now) {
+bool Engine::State::AllowErrorReply(const Endpoint& to, Time now) {
   int64_t second =
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch())
           .count();
   absl::Span<const uint8_t> address = to.address.bytes();
-  auto &[window, count] =
+  auto& [window, count] =
       error_budget[std::vector<uint8_t>(address.begin(), address.end())];
   if (window != second) {
     window = second;
@@ -309,8 +309,8 @@ bool Engine::State::AllowErrorReply(const Endpoint &to, Time now) {
 // ---- Engine -----------------------------------------------------------------
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
-    EngineConfig config, Kerberos *kerberos, xfrm::XfrmBackend *xfrm, Rng *rng,
-    Time now, KeyExchange *key_exchange) {
+    EngineConfig config, Kerberos* kerberos, xfrm::XfrmBackend* xfrm, Rng* rng,
+    Time now, KeyExchange* key_exchange) {
   (void)now;
   if (kerberos == nullptr || xfrm == nullptr || rng == nullptr) {
     return absl::InvalidArgumentError("engine dependencies missing");
@@ -342,10 +342,10 @@ Engine::Engine(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Engine::~Engine() = default;
 
 absl::Status Engine::SetPeers(std::vector<PeerConfig> peers, Time now) {
-  State &s = *state_;
+  State& s = *state_;
   // Validate everything first: a bad entry changes nothing.
   std::map<std::string, std::vector<Suite>> resolved;
-  for (const PeerConfig &peer : peers) {
+  for (const PeerConfig& peer : peers) {
     if (peer.principal.empty() || peer.principal == s.config.local_principal) {
       return absl::InvalidArgumentError(
           absl::StrCat("bad peer principal '", peer.principal, "'"));
@@ -381,8 +381,8 @@ absl::Status Engine::SetPeers(std::vector<PeerConfig> peers, Time now) {
           absl::StrCat("peer ", peer.principal, ": PFS group ", peer.pfs_group,
                        " is not supported here"));
     }
-    std::vector<Suite> &suites = resolved[peer.principal];
-    for (const ProposalConfig &proposal : peer.proposals) {
+    std::vector<Suite>& suites = resolved[peer.principal];
+    for (const ProposalConfig& proposal : peer.proposals) {
       absl::StatusOr<Suite> suite = FindSuite(proposal.esp, proposal.ah);
       if (!suite.ok()) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -406,18 +406,18 @@ absl::Status Engine::SetPeers(std::vector<PeerConfig> peers, Time now) {
       ++it;
       continue;
     }
-    PeerState &gone = it->second;
-    for (const SaPair &pair : std::vector<SaPair>(gone.pairs)) {
+    PeerState& gone = it->second;
+    for (const SaPair& pair : std::vector<SaPair>(gone.pairs)) {
       s.StartDelete(gone, pair, now);
     }
     s.RemovePolicies(gone);
     it = s.peers.erase(it);
   }
-  for (PeerConfig &config : peers) {
+  for (PeerConfig& config : peers) {
     std::vector<Suite> suites = std::move(resolved[config.principal]);
     auto it = s.peers.find(config.principal);
     if (it != s.peers.end()) {
-      PeerState &known = it->second;
+      PeerState& known = it->second;
       PeerState updated = known;
       updated.suites = std::move(suites);
       updated.config = std::move(config);
@@ -435,7 +435,7 @@ absl::Status Engine::SetPeers(std::vector<PeerConfig> peers, Time now) {
           s.FailTx(tx->second, "policy changed", now);
         }
       }
-      for (const SaPair &pair : std::vector<SaPair>(known.pairs)) {
+      for (const SaPair& pair : std::vector<SaPair>(known.pairs)) {
         s.StartDelete(known, pair, now);
       }
       s.RemovePolicies(known);
@@ -465,9 +465,9 @@ absl::Status Engine::SetPeers(std::vector<PeerConfig> peers, Time now) {
   return absl::OkStatus();
 }
 
-void Engine::OnDatagram(const Endpoint &from,
+void Engine::OnDatagram(const Endpoint& from,
                         absl::Span<const uint8_t> datagram, Time now) {
-  State &s = *state_;
+  State& s = *state_;
   ++s.stats.datagrams_received;
   wire::Result<wire::Message> message = wire::ParseMessage(datagram);
   if (!message.ok()) {
@@ -507,12 +507,12 @@ void Engine::OnDatagram(const Endpoint &from,
 void Engine::OnTicket(uint64_t request_id,
                       absl::StatusOr<std::shared_ptr<const Ticket>> ticket,
                       Time now) {
-  State &s = *state_;
+  State& s = *state_;
   auto request = s.ticket_requests.find(request_id);
   if (request == s.ticket_requests.end()) return;
   std::string principal = request->second;
   s.ticket_requests.erase(request);
-  PeerState *peer = s.FindPeer(principal);
+  PeerState* peer = s.FindPeer(principal);
   if (peer == nullptr || peer->ticket_request != request_id) return;
   peer->ticket_request.reset();
   if (!ticket.ok() || *ticket == nullptr) {
@@ -528,10 +528,10 @@ void Engine::OnTicket(uint64_t request_id,
   s.OnTimer(now);
 }
 
-void Engine::OnKernelEvent(const xfrm::XfrmEvent &event, Time now) {
-  State &s = *state_;
-  if (const auto *acquire = std::get_if<xfrm::AcquireEvent>(&event)) {
-    for (auto &[name, peer] : s.peers) {
+void Engine::OnKernelEvent(const xfrm::XfrmEvent& event, Time now) {
+  State& s = *state_;
+  if (const auto* acquire = std::get_if<xfrm::AcquireEvent>(&event)) {
+    for (auto& [name, peer] : s.peers) {
       if (peer.reqid == acquire->tmpl.reqid && peer.pairs.empty() &&
           !peer.create_xid.has_value()) {
         peer.next_create = now;
@@ -540,8 +540,8 @@ void Engine::OnKernelEvent(const xfrm::XfrmEvent &event, Time now) {
     s.OnTimer(now);
     return;
   }
-  const auto &expire = std::get<xfrm::ExpireEvent>(event);
-  for (auto &[name, peer] : s.peers) {
+  const auto& expire = std::get<xfrm::ExpireEvent>(event);
+  for (auto& [name, peer] : s.peers) {
     for (auto it = peer.pairs.begin(); it != peer.pairs.end(); ++it) {
       std::vector<xfrm::SaId> in = s.InboundIds(*it);
       std::vector<xfrm::SaId> out = s.OutboundIds(peer, *it);
@@ -583,8 +583,8 @@ std::optional<Action> Engine::NextAction() {
 
 std::vector<SaPairInfo> Engine::SaPairs() const {
   std::vector<SaPairInfo> pairs;
-  for (const auto &[name, peer] : state_->peers) {
-    for (const SaPair &pair : peer.pairs) {
+  for (const auto& [name, peer] : state_->peers) {
+    for (const SaPair& pair : peer.pairs) {
       SaPairInfo info;
       info.peer = name;
       info.inbound_spi = pair.inbound_spi();
@@ -602,12 +602,12 @@ std::vector<SaPairInfo> Engine::SaPairs() const {
   return pairs;
 }
 
-const EngineStats &Engine::stats() const { return state_->stats; }
+const EngineStats& Engine::stats() const { return state_->stats; }
 
 void Engine::Shutdown(Time now) {
-  State &s = *state_;
-  for (auto &[name, peer] : s.peers) {
-    for (const SaPair &pair : std::vector<SaPair>(peer.pairs)) {
+  State& s = *state_;
+  for (auto& [name, peer] : s.peers) {
+    for (const SaPair& pair : std::vector<SaPair>(peer.pairs)) {
       s.StartDelete(peer, pair, now);
     }
     s.RemovePolicies(peer);

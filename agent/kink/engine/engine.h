@@ -38,7 +38,7 @@ using Duration = Clock::duration;
 struct Endpoint {
   xfrm::IpAddress address;
   uint16_t port = 910;
-  friend bool operator==(const Endpoint &, const Endpoint &) = default;
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
 // One proposal: an ESP suite, an AH suite, or both (an AH+ESP bundle).
@@ -60,8 +60,8 @@ struct TrafficSelector {
   uint8_t ip_protocol = 0;  // 0: any
   uint16_t local_port = 0;  // 0: any (needs a TCP/UDP/SCTP protocol)
   uint16_t remote_port = 0;
-  friend bool operator==(const TrafficSelector &,
-                         const TrafficSelector &) = default;
+  friend bool operator==(const TrafficSelector&,
+                         const TrafficSelector&) = default;
 };
 
 // One peer this agent must keep an SA pair with (from the controller's
@@ -202,8 +202,8 @@ class Engine {
   // InvalidArgument for an incomplete configuration. `key_exchange` may be
   // null when no peer uses PFS.
   static absl::StatusOr<std::unique_ptr<Engine>> Create(
-      EngineConfig config, Kerberos *kerberos, xfrm::XfrmBackend *xfrm,
-      Rng *rng, Time now, KeyExchange *key_exchange = nullptr);
+      EngineConfig config, Kerberos* kerberos, xfrm::XfrmBackend* xfrm,
+      Rng* rng, Time now, KeyExchange* key_exchange = nullptr);
   ~Engine();
 
   // Replaces the set of peers. New peers get their policies installed (and a
@@ -212,18 +212,18 @@ class Engine {
   // traffic selector.
   absl::Status SetPeers(std::vector<PeerConfig> peers, Time now);
 
-  void OnDatagram(const Endpoint &from, absl::Span<const uint8_t> datagram,
+  void OnDatagram(const Endpoint& from, absl::Span<const uint8_t> datagram,
                   Time now);
   void OnTicket(uint64_t request_id,
                 absl::StatusOr<std::shared_ptr<const Ticket>> ticket, Time now);
-  void OnKernelEvent(const xfrm::XfrmEvent &event, Time now);
+  void OnKernelEvent(const xfrm::XfrmEvent& event, Time now);
   void OnTimer(Time now);
 
   std::optional<Time> NextTimer() const;
   std::optional<Action> NextAction();
 
   std::vector<SaPairInfo> SaPairs() const;
-  const EngineStats &stats() const;
+  const EngineStats& stats() const;
 
   // Deletes every SA pair (sending DELETEs) and policy; for shutdown.
   void Shutdown(Time now);

@@ -135,29 +135,29 @@ struct ProtectedContent {
 };
 absl::StatusOr<std::vector<uint8_t>> BuildProtected(
     wire::MessageType type, uint32_t xid, bool ack_req,
-    const wire::Payload &auth, const ProtectedContent &content,
-    const SessionCrypto &crypto);
+    const wire::Payload& auth, const ProtectedContent& content,
+    const SessionCrypto& crypto);
 std::vector<uint8_t> BuildUnprotected(wire::MessageType type, uint32_t xid,
-                                      const wire::Payload &payload);
+                                      const wire::Payload& payload);
 
 // A verified message's decrypted content. Views point into `plaintext`.
 struct OpenedContent {
   std::vector<uint8_t> plaintext;
   std::optional<wire::EncryptedContent> inner;
   OpenedContent() = default;
-  OpenedContent(const OpenedContent &) = delete;
-  OpenedContent &operator=(const OpenedContent &) = delete;
+  OpenedContent(const OpenedContent&) = delete;
+  OpenedContent& operator=(const OpenedContent&) = delete;
 };
 // Verifies the checksum and decrypts KINK_ENCRYPT (if present) into `out`.
-absl::Status OpenProtected(const wire::Message &message,
-                           const SessionCrypto &crypto, OpenedContent &out);
+absl::Status OpenProtected(const wire::Message& message,
+                           const SessionCrypto& crypto, OpenedContent& out);
 
 struct Engine::State {
   EngineConfig config;
-  Kerberos *kerberos = nullptr;
-  KeyExchange *key_exchange = nullptr;  // may be null: no PFS
-  xfrm::XfrmBackend *xfrm = nullptr;
-  Rng *rng = nullptr;
+  Kerberos* kerberos = nullptr;
+  KeyExchange* key_exchange = nullptr;  // may be null: no PFS
+  xfrm::XfrmBackend* xfrm = nullptr;
+  Rng* rng = nullptr;
 
   std::map<std::string, PeerState> peers;  // by principal
   std::map<uint32_t, InitiatorTx> txs;     // by XID
@@ -174,75 +174,75 @@ struct Engine::State {
   EngineStats stats;
 
   // engine.cc
-  void Emit(EventKind kind, const std::string &peer, const SaPair *pair,
+  void Emit(EventKind kind, const std::string& peer, const SaPair* pair,
             std::string detail);
-  void Send(const Endpoint &to, std::vector<uint8_t> bytes);
+  void Send(const Endpoint& to, std::vector<uint8_t> bytes);
   uint32_t AllocateXid();
   Duration Backoff(uint32_t tries);
-  PeerState *FindPeer(const std::string &principal);
-  void CheckEpoch(PeerState &peer, uint32_t epoch, Time now);
-  void FlushPeer(PeerState &peer, Time now);
-  void ScheduleDeletion(const xfrm::SaId &id, Time due);
+  PeerState* FindPeer(const std::string& principal);
+  void CheckEpoch(PeerState& peer, uint32_t epoch, Time now);
+  void FlushPeer(PeerState& peer, Time now);
+  void ScheduleDeletion(const xfrm::SaId& id, Time due);
   // The kernel SAs of one direction of a pair (ESP first, then AH), keyed
   // from KEYMAT(protocol, spi, Ni[, Nr][, g^xy]).
   absl::StatusOr<std::vector<xfrm::SaConfig>> KeyedSas(
-      const PeerState &peer, const SessionCrypto &crypto, bool inbound,
-      const SaPair &pair, absl::Span<const uint8_t> ni,
+      const PeerState& peer, const SessionCrypto& crypto, bool inbound,
+      const SaPair& pair, absl::Span<const uint8_t> ni,
       absl::Span<const uint8_t> nr, absl::Span<const uint8_t> gxy) const;
   xfrm::SaId InboundId(xfrm::IpsecProtocol proto, uint32_t spi) const;
-  xfrm::SaId OutboundId(const PeerState &peer, xfrm::IpsecProtocol proto,
+  xfrm::SaId OutboundId(const PeerState& peer, xfrm::IpsecProtocol proto,
                         uint32_t spi) const;
-  std::vector<xfrm::SaId> InboundIds(const SaPair &pair) const;
-  std::vector<xfrm::SaId> OutboundIds(const PeerState &peer,
-                                      const SaPair &pair) const;
+  std::vector<xfrm::SaId> InboundIds(const SaPair& pair) const;
+  std::vector<xfrm::SaId> OutboundIds(const PeerState& peer,
+                                      const SaPair& pair) const;
   // Adds every SA (all-or-nothing: on failure none stays); `update` fills
   // larval SAs instead.
-  absl::Status InstallSas(const std::vector<xfrm::SaConfig> &sas, bool update);
-  void DeleteSas(const std::vector<xfrm::SaId> &ids);
+  absl::Status InstallSas(const std::vector<xfrm::SaConfig>& sas, bool update);
+  void DeleteSas(const std::vector<xfrm::SaId>& ids);
   // The kernel policies for a peer (out, in, and fwd in tunnel mode).
-  std::vector<xfrm::PolicyConfig> Policies(const PeerState &peer) const;
-  absl::Status InstallPolicies(const PeerState &peer);
-  void RemovePolicies(const PeerState &peer);
-  bool AllowErrorReply(const Endpoint &to, Time now);
+  std::vector<xfrm::PolicyConfig> Policies(const PeerState& peer) const;
+  absl::Status InstallPolicies(const PeerState& peer);
+  void RemovePolicies(const PeerState& peer);
+  bool AllowErrorReply(const Endpoint& to, Time now);
 
   // initiator.cc
-  void StartCreate(PeerState &peer, Time now, bool rekey);
-  void StartDelete(PeerState &peer, const SaPair &pair, Time now);
-  void StartStatus(PeerState &peer, Time now);
-  void StartGetTgt(PeerState &peer, Time now);
-  void OnTgtReply(InitiatorTx &tx, const wire::Message &message, Time now);
+  void StartCreate(PeerState& peer, Time now, bool rekey);
+  void StartDelete(PeerState& peer, const SaPair& pair, Time now);
+  void StartStatus(PeerState& peer, Time now);
+  void StartGetTgt(PeerState& peer, Time now);
+  void OnTgtReply(InitiatorTx& tx, const wire::Message& message, Time now);
   // A fresh transaction towards a peer (or towards where `tx`-like fields
   // point, for a peer already removed).
-  InitiatorTx NewTx(TxKind kind, const PeerState &peer);
-  InitiatorTx NewTx(TxKind kind, const std::string &principal,
-                    const Endpoint &to, std::shared_ptr<const Ticket> ticket,
+  InitiatorTx NewTx(TxKind kind, const PeerState& peer);
+  InitiatorTx NewTx(TxKind kind, const std::string& principal,
+                    const Endpoint& to, std::shared_ptr<const Ticket> ticket,
                     std::chrono::microseconds clock_offset);
   // Sends `tx` (a fresh kDelete) for our inbound SPI; false if it could not
   // be sent.
   // Our inbound SAs a CREATE reserved (larval or pre-keyed).
-  std::vector<xfrm::SaId> TxInboundIds(const InitiatorTx &tx) const;
+  std::vector<xfrm::SaId> TxInboundIds(const InitiatorTx& tx) const;
   bool SendDelete(InitiatorTx tx, std::vector<xfrm::SaId> inbound, Time now);
-  absl::Status SendAttempt(InitiatorTx &tx, Time now);
-  void SendAck(InitiatorTx &tx, Time now);
-  void RequestTicket(PeerState &peer);
-  void OnCreateReply(InitiatorTx &tx, PeerState &peer,
-                     const wire::Message &message, const OpenedContent &opened,
-                     const SessionCrypto &crypto, Time now);
-  void OnReply(const Endpoint &from, const wire::Message &message, Time now);
-  void FailTx(InitiatorTx &tx, const std::string &detail, Time now);
-  void OnTxExhausted(InitiatorTx &tx, Time now);
+  absl::Status SendAttempt(InitiatorTx& tx, Time now);
+  void SendAck(InitiatorTx& tx, Time now);
+  void RequestTicket(PeerState& peer);
+  void OnCreateReply(InitiatorTx& tx, PeerState& peer,
+                     const wire::Message& message, const OpenedContent& opened,
+                     const SessionCrypto& crypto, Time now);
+  void OnReply(const Endpoint& from, const wire::Message& message, Time now);
+  void FailTx(InitiatorTx& tx, const std::string& detail, Time now);
+  void OnTxExhausted(InitiatorTx& tx, Time now);
 
   // responder.cc
-  void OnCommand(const Endpoint &from, const wire::Message &message, Time now);
+  void OnCommand(const Endpoint& from, const wire::Message& message, Time now);
   struct Request;  // one authenticated command being answered
-  void RespondCreate(Request &request, PeerState &peer, Time now);
-  void RespondDelete(Request &request, PeerState &peer, Time now);
-  void Reply(Request &request, const ProtectedContent &content, bool ack_req,
+  void RespondCreate(Request& request, PeerState& peer, Time now);
+  void RespondDelete(Request& request, PeerState& peer, Time now);
+  void Reply(Request& request, const ProtectedContent& content, bool ack_req,
              Time now, CachedReply extra = {});
-  void HandleAck(CachedReply &cached, const std::string &principal, Time now);
-  void SendUnauthenticatedError(const Endpoint &to, uint32_t xid,
+  void HandleAck(CachedReply& cached, const std::string& principal, Time now);
+  void SendUnauthenticatedError(const Endpoint& to, uint32_t xid,
                                 wire::KinkErrorCode code, Time now);
-  void OnGetTgt(const Endpoint &from, const wire::Message &message, Time now);
+  void OnGetTgt(const Endpoint& from, const wire::Message& message, Time now);
 
   // timers.cc
   std::optional<Time> NextTimer() const;

@@ -41,8 +41,8 @@ std::string_view KindName(TxKind kind) {
   return "?";
 }
 
-isakmp::TransformAttributes OfferedAttributes(const PeerConfig &peer,
-                                              const ProtocolSuite &suite,
+isakmp::TransformAttributes OfferedAttributes(const PeerConfig& peer,
+                                              const ProtocolSuite& suite,
                                               bool pfs) {
   isakmp::TransformAttributes attributes;
   attributes.life_seconds = peer.hard_lifetime.count();
@@ -58,16 +58,16 @@ isakmp::TransformAttributes OfferedAttributes(const PeerConfig &peer,
 // The SA payload offering `suites` (all with the same protocols). Single
 // protocol: one proposal with a transform per suite (as racoon2 sends);
 // AH+ESP: one bundle per suite, AH first.
-void BuildOffer(const PeerConfig &peer, const std::vector<Suite> &suites,
+void BuildOffer(const PeerConfig& peer, const std::vector<Suite>& suites,
                 uint32_t esp_spi, uint32_t ah_spi, bool pfs,
-                isakmp::SaBuilder &offer) {
-  const Suite &first = suites.front();
+                isakmp::SaBuilder& offer) {
+  const Suite& first = suites.front();
   if (first.esp.has_value() != first.ah.has_value()) {
     bool ah = first.ah.has_value();
     offer.AddProposal(1, ah ? wi::ProtocolId::kAh : wi::ProtocolId::kEsp,
                       isakmp::Spi::FromU32(ah ? ah_spi : esp_spi));
     for (size_t i = 0; i < suites.size(); ++i) {
-      const ProtocolSuite &suite = suites[i].primary();
+      const ProtocolSuite& suite = suites[i].primary();
       offer.AddTransform(static_cast<uint8_t>(i + 1), suite.transform_id,
                          OfferedAttributes(peer, suite, pfs));
     }
@@ -89,7 +89,7 @@ void BuildOffer(const PeerConfig &peer, const std::vector<Suite> &suites,
 }  // namespace
 
 std::vector<xfrm::SaId> Engine::State::TxInboundIds(
-    const InitiatorTx &tx) const {
+    const InitiatorTx& tx) const {
   std::vector<xfrm::SaId> ids;
   if (tx.esp_spi != 0) {
     ids.push_back(InboundId(xfrm::IpsecProtocol::kEsp, tx.esp_spi));
@@ -100,7 +100,7 @@ std::vector<xfrm::SaId> Engine::State::TxInboundIds(
   return ids;
 }
 
-void Engine::State::RequestTicket(PeerState &peer) {
+void Engine::State::RequestTicket(PeerState& peer) {
   if (peer.ticket_request.has_value()) return;
   uint64_t id = next_ticket_request++;
   peer.ticket_request = id;
@@ -108,8 +108,8 @@ void Engine::State::RequestTicket(PeerState &peer) {
   actions.push_back(FetchTicket{id, peer.config.principal, peer.peer_tgt});
 }
 
-InitiatorTx Engine::State::NewTx(TxKind kind, const std::string &principal,
-                                 const Endpoint &to,
+InitiatorTx Engine::State::NewTx(TxKind kind, const std::string& principal,
+                                 const Endpoint& to,
                                  std::shared_ptr<const Ticket> ticket,
                                  std::chrono::microseconds clock_offset) {
   InitiatorTx tx;
@@ -123,27 +123,27 @@ InitiatorTx Engine::State::NewTx(TxKind kind, const std::string &principal,
   return tx;
 }
 
-InitiatorTx Engine::State::NewTx(TxKind kind, const PeerState &peer) {
+InitiatorTx Engine::State::NewTx(TxKind kind, const PeerState& peer) {
   return NewTx(kind, peer.config.principal, peer.config.endpoint, peer.ticket,
                peer.clock_offset);
 }
 
-void Engine::State::StartGetTgt(PeerState &peer, Time now) {
+void Engine::State::StartGetTgt(PeerState& peer, Time now) {
   if (peer.gettgt_xid.has_value()) return;
   InitiatorTx tx = NewTx(TxKind::kGetTgt, peer);
   // KINK_TGT_REQ names the principal whose TGT we want: the peer's.
   tx.qm_bytes.assign(peer.config.principal.begin(),
                      peer.config.principal.end());
   uint32_t xid = tx.xid;
-  InitiatorTx &stored = txs.emplace(xid, std::move(tx)).first->second;
+  InitiatorTx& stored = txs.emplace(xid, std::move(tx)).first->second;
   peer.gettgt_xid = xid;
   SendAttempt(stored, now).IgnoreError();  // unauthenticated: cannot fail
 }
 
-void Engine::State::OnTgtReply(InitiatorTx &tx, const wire::Message &message,
+void Engine::State::OnTgtReply(InitiatorTx& tx, const wire::Message& message,
                                Time now) {
-  PeerState *peer = FindPeer(tx.peer);
-  const auto *tgt = message.Find<wire::TgtRepPayload>();
+  PeerState* peer = FindPeer(tx.peer);
+  const auto* tgt = message.Find<wire::TgtRepPayload>();
   if (tgt == nullptr || tgt->tgt.empty()) {
     // GETTGT replies are unauthenticated by design (RFC 4430): an error in
     // one is only a hint, so keep retransmitting until the budget ends.
@@ -162,7 +162,7 @@ void Engine::State::OnTgtReply(InitiatorTx &tx, const wire::Message &message,
   (void)now;
 }
 
-absl::Status Engine::State::SendAttempt(InitiatorTx &tx, Time now) {
+absl::Status Engine::State::SendAttempt(InitiatorTx& tx, Time now) {
   if (tx.kind == TxKind::kGetTgt) {  // no key yet: no AP-REQ, no checksum
     if (++tx.tries > 1) ++stats.retransmissions;
     tx.next_send = now + Backoff(tx.tries);
@@ -189,7 +189,7 @@ absl::Status Engine::State::SendAttempt(InitiatorTx &tx, Time now) {
   return absl::OkStatus();
 }
 
-void Engine::State::SendAck(InitiatorTx &tx, Time now) {
+void Engine::State::SendAck(InitiatorTx& tx, Time now) {
   (void)now;
   absl::StatusOr<BuiltApReq> built =
       kerberos->BuildApReq(*tx.ticket, tx.clock_offset);
@@ -201,7 +201,7 @@ void Engine::State::SendAck(InitiatorTx &tx, Time now) {
   if (bytes.ok()) Send(tx.to, *std::move(bytes));
 }
 
-void Engine::State::StartCreate(PeerState &peer, Time now, bool rekey) {
+void Engine::State::StartCreate(PeerState& peer, Time now, bool rekey) {
   peer.next_create.reset();
   if (peer.create_xid.has_value()) return;
   if (!rekey && !peer.pairs.empty()) return;  // already keyed
@@ -216,7 +216,7 @@ void Engine::State::StartCreate(PeerState &peer, Time now, bool rekey) {
   InitiatorTx tx = NewTx(TxKind::kCreate, peer);
   tx.rekey = rekey;
   tx.suites = peer.suites;
-  const Suite &first = tx.suites.front();
+  const Suite& first = tx.suites.front();
   auto fail = [&](std::string detail) {
     DeleteSas(TxInboundIds(tx));
     ++stats.creates_failed;
@@ -272,7 +272,7 @@ void Engine::State::StartCreate(PeerState &peer, Time now, bool rekey) {
   tx.qm_first = isakmp::FirstQmType(qm);
 
   uint32_t xid = tx.xid;
-  InitiatorTx &stored = txs.emplace(xid, std::move(tx)).first->second;
+  InitiatorTx& stored = txs.emplace(xid, std::move(tx)).first->second;
   peer.create_xid = xid;
   if (absl::Status sent = SendAttempt(stored, now); !sent.ok()) {
     peer.ticket.reset();  // expired or unusable: fetch a new one next time
@@ -302,7 +302,7 @@ void Engine::State::StartCreate(PeerState &peer, Time now, bool rekey) {
   }
 }
 
-void Engine::State::StartDelete(PeerState &peer, const SaPair &pair, Time now) {
+void Engine::State::StartDelete(PeerState& peer, const SaPair& pair, Time now) {
   // Outbound goes at once; inbound after the peer answers plus a grace
   // period, so packets already in flight still decrypt.
   DeleteSas(OutboundIds(peer, pair));
@@ -318,7 +318,7 @@ void Engine::State::StartDelete(PeerState &peer, const SaPair &pair, Time now) {
   if (peer.ticket == nullptr ||
       !SendDelete(NewTx(TxKind::kDelete, peer), inbound, now)) {
     // Without a ticket we cannot tell the peer; its copies age out.
-    for (const xfrm::SaId &id : inbound) {
+    for (const xfrm::SaId& id : inbound) {
       ScheduleDeletion(id, now + config.delete_grace);
     }
     if (peer.ticket == nullptr) RequestTicket(peer);
@@ -333,7 +333,7 @@ bool Engine::State::SendDelete(InitiatorTx tx, std::vector<xfrm::SaId> inbound,
   std::vector<std::vector<uint8_t>> spis;
   spis.reserve(tx.delete_inbound.size());
   std::vector<isakmp::QmPayload> qm;
-  for (const xfrm::SaId &id : tx.delete_inbound) {
+  for (const xfrm::SaId& id : tx.delete_inbound) {
     spis.push_back(isakmp::PackSpis({id.spi}));
     isakmp::DeletePayload del;
     del.protocol = id.proto == xfrm::IpsecProtocol::kAh ? wi::ProtocolId::kAh
@@ -344,13 +344,13 @@ bool Engine::State::SendDelete(InitiatorTx tx, std::vector<xfrm::SaId> inbound,
   tx.qm_bytes = isakmp::EncodeQmChain(qm);
   tx.qm_first = isakmp::FirstQmType(qm);
   uint32_t xid = tx.xid;
-  InitiatorTx &stored = txs.emplace(xid, std::move(tx)).first->second;
+  InitiatorTx& stored = txs.emplace(xid, std::move(tx)).first->second;
   if (SendAttempt(stored, now).ok()) return true;
   txs.erase(xid);
   return false;
 }
 
-void Engine::State::StartStatus(PeerState &peer, Time now) {
+void Engine::State::StartStatus(PeerState& peer, Time now) {
   if (peer.ticket == nullptr) {
     RequestTicket(peer);
     return;
@@ -358,7 +358,7 @@ void Engine::State::StartStatus(PeerState &peer, Time now) {
   InitiatorTx tx = NewTx(TxKind::kStatus, peer);
   tx.max_tries = std::max<uint32_t>(1, peer.config.dpd_max_tries);
   uint32_t xid = tx.xid;
-  InitiatorTx &stored = txs.emplace(xid, std::move(tx)).first->second;
+  InitiatorTx& stored = txs.emplace(xid, std::move(tx)).first->second;
   peer.status_xid = xid;
   if (!SendAttempt(stored, now).ok()) {
     peer.ticket.reset();
@@ -367,9 +367,9 @@ void Engine::State::StartStatus(PeerState &peer, Time now) {
   }
 }
 
-void Engine::State::FailTx(InitiatorTx &tx, const std::string &detail,
+void Engine::State::FailTx(InitiatorTx& tx, const std::string& detail,
                            Time now) {
-  PeerState *peer = FindPeer(tx.peer);
+  PeerState* peer = FindPeer(tx.peer);
   if (tx.kind == TxKind::kCreate) {
     // Nothing half installed: the larval or pre-keyed inbound SAs go.
     DeleteSas(TxInboundIds(tx));
@@ -382,7 +382,7 @@ void Engine::State::FailTx(InitiatorTx &tx, const std::string &detail,
     if (peer != nullptr && peer->create_xid == tx.xid) {
       peer->create_xid.reset();
       if (peer->config.initiator) peer->next_create = now + config.create_retry;
-      for (SaPair &pair : peer->pairs) pair.rekeying = false;
+      for (SaPair& pair : peer->pairs) pair.rekeying = false;
     }
   }
   if (tx.kind == TxKind::kStatus && peer != nullptr) peer->status_xid.reset();
@@ -395,10 +395,10 @@ void Engine::State::FailTx(InitiatorTx &tx, const std::string &detail,
   txs.erase(tx.xid);
 }
 
-void Engine::State::OnTxExhausted(InitiatorTx &tx, Time now) {
+void Engine::State::OnTxExhausted(InitiatorTx& tx, Time now) {
   std::string detail = absl::StrCat("no authenticated answer after ", tx.tries,
                                     " transmissions");
-  PeerState *peer = FindPeer(tx.peer);
+  PeerState* peer = FindPeer(tx.peer);
   switch (tx.kind) {
     case TxKind::kGetTgt:
       FailTx(tx, detail, now);
@@ -424,7 +424,7 @@ void Engine::State::OnTxExhausted(InitiatorTx &tx, Time now) {
       peer->status_xid.reset();
       // Tell the peer anyway, in case only our probes were lost, so it does
       // not keep halves we no longer have; then drop everything here.
-      for (const SaPair &pair : peer->pairs) {
+      for (const SaPair& pair : peer->pairs) {
         SendDelete(NewTx(TxKind::kDelete, *peer), InboundIds(pair), now);
       }
       FlushPeer(*peer, now);
@@ -434,26 +434,26 @@ void Engine::State::OnTxExhausted(InitiatorTx &tx, Time now) {
   }
 }
 
-void Engine::State::OnReply(const Endpoint &from, const wire::Message &message,
+void Engine::State::OnReply(const Endpoint& from, const wire::Message& message,
                             Time now) {
   auto it = txs.find(message.header.xid);
   if (it == txs.end() || it->second.to.address != from.address) {
     ++stats.dropped_unsolicited;
     return;
   }
-  InitiatorTx &tx = it->second;
+  InitiatorTx& tx = it->second;
   if (tx.kind == TxKind::kGetTgt) {
     OnTgtReply(tx, message, now);
     return;
   }
-  const wire::ApRepPayload *ap_rep = message.Find<wire::ApRepPayload>();
+  const wire::ApRepPayload* ap_rep = message.Find<wire::ApRepPayload>();
   if (ap_rep == nullptr) {
     // Unauthenticated errors are never acted on (anyone could forge them):
     // keep retransmitting until the budget runs out.
     ++stats.dropped_unauthenticated;
     return;
   }
-  const SessionCrypto *crypto = nullptr;
+  const SessionCrypto* crypto = nullptr;
   for (auto a = tx.attempts.rbegin(); a != tx.attempts.rend(); ++a) {
     if (kerberos->VerifyApRep(*a->pending, ap_rep->ap_rep).ok()) {
       crypto = a->crypto.get();
@@ -466,7 +466,7 @@ void Engine::State::OnReply(const Endpoint &from, const wire::Message &message,
     return;
   }
   uint32_t xid = tx.xid;
-  PeerState *peer = FindPeer(tx.peer);
+  PeerState* peer = FindPeer(tx.peer);
   if (peer != nullptr) {
     peer->last_heard = now;
     CheckEpoch(*peer, ap_rep->epoch, now);
@@ -484,7 +484,7 @@ void Engine::State::OnReply(const Endpoint &from, const wire::Message &message,
       txs.erase(it);
       return;
     case TxKind::kDelete:
-      for (const xfrm::SaId &id : tx.delete_inbound) {
+      for (const xfrm::SaId& id : tx.delete_inbound) {
         ScheduleDeletion(id, now + config.delete_grace);
       }
       txs.erase(it);
@@ -501,20 +501,20 @@ void Engine::State::OnReply(const Endpoint &from, const wire::Message &message,
   }
 }
 
-void Engine::State::OnCreateReply(InitiatorTx &tx, PeerState &peer,
-                                  const wire::Message &message,
-                                  const OpenedContent &opened,
-                                  const SessionCrypto &crypto, Time now) {
-  const wire::EncryptedContent *inner =
+void Engine::State::OnCreateReply(InitiatorTx& tx, PeerState& peer,
+                                  const wire::Message& message,
+                                  const OpenedContent& opened,
+                                  const SessionCrypto& crypto, Time now) {
+  const wire::EncryptedContent* inner =
       opened.inner.has_value() ? &*opened.inner : nullptr;
   if (inner != nullptr) {
-    if (const auto *error = inner->Find<wire::ErrorPayload>();
+    if (const auto* error = inner->Find<wire::ErrorPayload>();
         error != nullptr && error->error_code != 0) {
       FailTx(tx, absl::StrCat("peer answered KINK_ERROR ", error->error_code),
              now);
       return;
     }
-    if (const auto *krb = inner->Find<wire::KrbErrorPayload>()) {
+    if (const auto* krb = inner->Find<wire::KrbErrorPayload>()) {
       // Authenticated (it came with a verified AP-REP and checksum).
       std::optional<KrbErrorInfo> info =
           kerberos->ParseKrbError(krb->krb_error);
@@ -537,7 +537,7 @@ void Engine::State::OnCreateReply(InitiatorTx &tx, PeerState &peer,
       return;
     }
   }
-  const wire::IsakmpPayload *qm =
+  const wire::IsakmpPayload* qm =
       inner != nullptr ? inner->Find<wire::IsakmpPayload>() : nullptr;
   if (qm == nullptr) {
     FailTx(tx, "REPLY carries no ISAKMP payload", now);
@@ -553,9 +553,9 @@ void Engine::State::OnCreateReply(InitiatorTx &tx, PeerState &peer,
            now);
     return;
   }
-  const isakmp::SaPayload *reply_sa = chain.Find<isakmp::SaPayload>();
+  const isakmp::SaPayload* reply_sa = chain.Find<isakmp::SaPayload>();
   if (reply_sa == nullptr) {
-    const auto *notify = chain.Find<isakmp::NotifyPayload>();
+    const auto* notify = chain.Find<isakmp::NotifyPayload>();
     FailTx(tx,
            notify != nullptr ? absl::StrCat("peer refused with ISAKMP notify ",
                                             notify->notify_type)
@@ -575,8 +575,8 @@ void Engine::State::OnCreateReply(InitiatorTx &tx, PeerState &peer,
   pair.esp.inbound = tx.esp_spi;
   pair.ah.inbound = tx.ah_spi;
   pair.initiated_here = true;
-  for (const isakmp::SelectedProtocol &chosen : selection->protocols) {
-    const isakmp::Transform &transform =
+  for (const isakmp::SelectedProtocol& chosen : selection->protocols) {
+    const isakmp::Transform& transform =
         offered.proposals[chosen.proposal_index]
             .transforms[chosen.transform_index];
     std::optional<ProtocolSuite> suite = MatchTransform(
@@ -601,10 +601,10 @@ void Engine::State::OnCreateReply(InitiatorTx &tx, PeerState &peer,
   if (peer.config.traffic.has_value() &&
       chain.Count<isakmp::IdPayload>() != 0) {
     // The responder echoes IDci and IDcr; it may not narrow or change them.
-    const isakmp::IdPayload *ids[2] = {nullptr, nullptr};
+    const isakmp::IdPayload* ids[2] = {nullptr, nullptr};
     size_t n = 0;
-    for (const isakmp::QmPayload &payload : chain.payloads) {
-      if (const auto *id = payload.As<isakmp::IdPayload>(); id && n < 2) {
+    for (const isakmp::QmPayload& payload : chain.payloads) {
+      if (const auto* id = payload.As<isakmp::IdPayload>(); id && n < 2) {
         ids[n++] = id;
       }
     }
@@ -617,13 +617,13 @@ void Engine::State::OnCreateReply(InitiatorTx &tx, PeerState &peer,
     }
   }
   std::vector<uint8_t> nr;
-  if (const auto *nonce = chain.Find<isakmp::NoncePayload>()) {
+  if (const auto* nonce = chain.Find<isakmp::NoncePayload>()) {
     nr.assign(nonce->data.begin(), nonce->data.end());
   }
   bool optimistic = selection->optimistic && nr.empty();
   SecretBytes gxy;
   if (tx.dh != nullptr) {
-    const auto *ke = chain.Find<isakmp::KePayload>();
+    const auto* ke = chain.Find<isakmp::KePayload>();
     absl::StatusOr<SecretBytes> agreed =
         ke != nullptr ? tx.dh->Agree(ke->data)
                       : absl::InvalidArgumentError("REPLY carries no KE");
@@ -663,7 +663,7 @@ void Engine::State::OnCreateReply(InitiatorTx &tx, PeerState &peer,
   if (message.header.ack_req || !optimistic) SendAck(tx, now);
 
   if (tx.rekey) {
-    for (SaPair &old : peer.pairs) {
+    for (SaPair& old : peer.pairs) {
       if (old.rekeying) old.delete_at = now + config.rekey_overlap;
     }
   }

@@ -18,7 +18,7 @@ namespace wi = wire::isakmp;
 constexpr uint16_t kNotifyCreateCollision = 16000;
 
 ProtectedContent NotifyContent(uint16_t notify_type,
-                               std::vector<uint8_t> *storage) {
+                               std::vector<uint8_t>* storage) {
   isakmp::NotifyPayload notify;
   notify.protocol = wi::ProtocolId::kEsp;
   notify.notify_type = notify_type;
@@ -33,14 +33,14 @@ ProtectedContent NotifyContent(uint16_t notify_type,
 // What a peer's suites accept, as one bundle: all of a peer's suites use the
 // same protocols (SetPeers checks), so their transforms are pooled per
 // protocol; the chosen combination is checked against the suites after.
-isakmp::LocalPolicy AcceptPolicy(const PeerState &peer) {
+isakmp::LocalPolicy AcceptPolicy(const PeerState& peer) {
   isakmp::ProtocolPolicy ah{wi::ProtocolId::kAh, {}};
   isakmp::ProtocolPolicy esp{wi::ProtocolId::kEsp, {}};
-  for (const Suite &suite : peer.suites) {
-    for (const std::optional<ProtocolSuite> *protocol :
+  for (const Suite& suite : peer.suites) {
+    for (const std::optional<ProtocolSuite>* protocol :
          {&suite.ah, &suite.esp}) {
       if (!protocol->has_value()) continue;
-      const ProtocolSuite &p = **protocol;
+      const ProtocolSuite& p = **protocol;
       (p.protocol == wi::ProtocolId::kAh ? ah : esp)
           .transforms.push_back(
               {p.transform_id, p.key_length, p.auth_algorithm});
@@ -74,11 +74,11 @@ struct Engine::State::Request {
   uint32_t xid = 0;
   std::string client;
   AcceptedApReq accepted;
-  const wire::Message *message = nullptr;
-  OpenedContent *opened = nullptr;
+  const wire::Message* message = nullptr;
+  OpenedContent* opened = nullptr;
 };
 
-void Engine::State::SendUnauthenticatedError(const Endpoint &to, uint32_t xid,
+void Engine::State::SendUnauthenticatedError(const Endpoint& to, uint32_t xid,
                                              wire::KinkErrorCode code,
                                              Time now) {
   if (!AllowErrorReply(to, now)) return;
@@ -87,12 +87,12 @@ void Engine::State::SendUnauthenticatedError(const Endpoint &to, uint32_t xid,
                             wire::ErrorPayload{static_cast<uint32_t>(code)}));
 }
 
-void Engine::State::OnGetTgt(const Endpoint &from, const wire::Message &message,
+void Engine::State::OnGetTgt(const Endpoint& from, const wire::Message& message,
                              Time now) {
-  const auto *request = message.Find<wire::TgtReqPayload>();
+  const auto* request = message.Find<wire::TgtReqPayload>();
   std::string wanted(request != nullptr ? request->princ_name.begin() : nullptr,
                      request != nullptr ? request->princ_name.end() : nullptr);
-  const std::string &us = config.local_principal;
+  const std::string& us = config.local_principal;
   bool for_us = wanted == us || (us.size() > wanted.size() &&
                                  us.compare(0, wanted.size(), wanted) == 0 &&
                                  us[wanted.size()] == '@');
@@ -117,14 +117,14 @@ void Engine::State::OnGetTgt(const Endpoint &from, const wire::Message &message,
                               wire::TgtRepPayload{*tgt}));
 }
 
-void Engine::State::Reply(Request &request, const ProtectedContent &content,
+void Engine::State::Reply(Request& request, const ProtectedContent& content,
                           bool ack_req, Time now, CachedReply extra) {
   absl::StatusOr<std::vector<uint8_t>> bytes =
       BuildProtected(wire::MessageType::kReply, request.xid, ack_req,
                      wire::ApRepPayload{config.epoch, request.accepted.ap_rep},
                      content, *request.accepted.crypto);
   if (!bytes.ok()) return;
-  CachedReply &cached = replies[{request.client, request.xid}] =
+  CachedReply& cached = replies[{request.client, request.xid}] =
       std::move(extra);
   cached.bytes = *bytes;
   cached.to = request.reply_to;
@@ -132,9 +132,9 @@ void Engine::State::Reply(Request &request, const ProtectedContent &content,
   Send(request.reply_to, *std::move(bytes));
 }
 
-void Engine::State::OnCommand(const Endpoint &from,
-                              const wire::Message &message, Time now) {
-  const wire::ApReqPayload *ap_req = message.Find<wire::ApReqPayload>();
+void Engine::State::OnCommand(const Endpoint& from,
+                              const wire::Message& message, Time now) {
+  const wire::ApReqPayload* ap_req = message.Find<wire::ApReqPayload>();
   if (ap_req == nullptr) {
     // Commands without AP-REQ are dropped silently: answering would make
     // us a reflector for anyone who can send a datagram.
@@ -162,7 +162,7 @@ void Engine::State::OnCommand(const Endpoint &from,
       request.client = failure.authenticated->client;
       request.accepted = *std::move(failure.authenticated);
       request.reply_to = from;
-      if (PeerState *peer = FindPeer(request.client)) {
+      if (PeerState* peer = FindPeer(request.client)) {
         request.reply_to.port = peer->config.endpoint.port;
       }
       ProtectedContent content;
@@ -199,7 +199,7 @@ void Engine::State::OnCommand(const Endpoint &from,
     return;
   }
 
-  PeerState *peer = FindPeer(accepted->client);
+  PeerState* peer = FindPeer(accepted->client);
   Request request;
   request.xid = message.header.xid;
   request.client = accepted->client;
@@ -242,10 +242,10 @@ void Engine::State::OnCommand(const Endpoint &from,
   }
 }
 
-void Engine::State::RespondCreate(Request &request, PeerState &peer, Time now) {
-  const wire::EncryptedContent *inner =
+void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
+  const wire::EncryptedContent* inner =
       request.opened->inner.has_value() ? &*request.opened->inner : nullptr;
-  const wire::IsakmpPayload *qm =
+  const wire::IsakmpPayload* qm =
       inner != nullptr ? inner->Find<wire::IsakmpPayload>() : nullptr;
   if (qm == nullptr) {
     Reply(request, KinkErrorContent(wire::KinkErrorCode::kProtoErr), false,
@@ -265,8 +265,8 @@ void Engine::State::RespondCreate(Request &request, PeerState &peer, Time now) {
           false, now);
     return;
   }
-  const isakmp::SaPayload *offer = chain.Find<isakmp::SaPayload>();
-  const isakmp::NoncePayload *ni = chain.Find<isakmp::NoncePayload>();
+  const isakmp::SaPayload* offer = chain.Find<isakmp::SaPayload>();
+  const isakmp::NoncePayload* ni = chain.Find<isakmp::NoncePayload>();
   if (offer == nullptr || ni == nullptr) {
     Reply(
         request,
@@ -299,10 +299,10 @@ void Engine::State::RespondCreate(Request &request, PeerState &peer, Time now) {
   };
   // Traffic selectors: the IDs (or, without them, the endpoints) must be
   // the mirror of ours.
-  const isakmp::IdPayload *ids[2] = {nullptr, nullptr};
+  const isakmp::IdPayload* ids[2] = {nullptr, nullptr};
   size_t id_count = 0;
-  for (const isakmp::QmPayload &payload : chain.payloads) {
-    if (const auto *id = payload.As<isakmp::IdPayload>()) {
+  for (const isakmp::QmPayload& payload : chain.payloads) {
+    if (const auto* id = payload.As<isakmp::IdPayload>()) {
       if (id_count < 2) ids[id_count] = id;
       ++id_count;
     }
@@ -329,8 +329,8 @@ void Engine::State::RespondCreate(Request &request, PeerState &peer, Time now) {
   pair.mode = peer.config.mode;
   pair.initiated_here = false;
   if (selection.ok()) {
-    for (const isakmp::SelectedProtocol &chosen : selection->protocols) {
-      const isakmp::Transform &transform =
+    for (const isakmp::SelectedProtocol& chosen : selection->protocols) {
+      const isakmp::Transform& transform =
           offer->proposals[chosen.proposal_index]
               .transforms[chosen.transform_index];
       std::optional<ProtocolSuite> suite = MatchTransform(
@@ -352,11 +352,11 @@ void Engine::State::RespondCreate(Request &request, PeerState &peer, Time now) {
   // would give both SAs the same KEYMAT (same nonces, same SPI): with
   // AES-GCM that repeats IVs under one key.
   absl::Status allocated = absl::OkStatus();
-  for (const ProtocolSuite *suite :
+  for (const ProtocolSuite* suite :
        {pair.suite.esp ? &*pair.suite.esp : nullptr,
         pair.suite.ah ? &*pair.suite.ah : nullptr}) {
     if (suite == nullptr || !allocated.ok()) continue;
-    SpiPair &spis = suite->protocol == wi::ProtocolId::kAh ? pair.ah : pair.esp;
+    SpiPair& spis = suite->protocol == wi::ProtocolId::kAh ? pair.ah : pair.esp;
     xfrm::SpiRequest spi_request;
     spi_request.src = peer.config.endpoint.address;
     spi_request.dst = config.local.address;
@@ -394,11 +394,11 @@ void Engine::State::RespondCreate(Request &request, PeerState &peer, Time now) {
     nr.resize(config.nonce_size);
     rng->Fill(absl::MakeSpan(nr));
   }
-  const SessionCrypto &crypto = *request.accepted.crypto;
+  const SessionCrypto& crypto = *request.accepted.crypto;
   std::unique_ptr<DhPrivateKey> dh;
   SecretBytes gxy;
   if (peer.config.pfs_group != 0) {
-    const auto *ke = chain.Find<isakmp::KePayload>();
+    const auto* ke = chain.Find<isakmp::KePayload>();
     absl::StatusOr<std::unique_ptr<DhPrivateKey>> generated =
         key_exchange->Generate(peer.config.pfs_group);
     absl::StatusOr<SecretBytes> agreed =
@@ -438,7 +438,7 @@ void Engine::State::RespondCreate(Request &request, PeerState &peer, Time now) {
 
   // Our SPIs in the bundle's wire order.
   std::vector<isakmp::Spi> our_spis;
-  for (const isakmp::SelectedProtocol &chosen : selection->protocols) {
+  for (const isakmp::SelectedProtocol& chosen : selection->protocols) {
     our_spis.push_back(isakmp::Spi::FromU32(
         chosen.protocol == wi::ProtocolId::kAh ? pair.ah.inbound
                                                : pair.esp.inbound));
@@ -474,12 +474,12 @@ void Engine::State::RespondCreate(Request &request, PeerState &peer, Time now) {
   Reply(request, content, true, now, std::move(waiting));
 }
 
-void Engine::State::HandleAck(CachedReply &cached, const std::string &principal,
+void Engine::State::HandleAck(CachedReply& cached, const std::string& principal,
                               Time now) {
   if (!cached.awaiting_ack) return;  // duplicate ACK
   cached.awaiting_ack = false;
   cached.expires = now + config.reply_cache_lifetime;
-  PeerState *peer = FindPeer(principal);
+  PeerState* peer = FindPeer(principal);
   const SaPair pair = cached.pending_pair;
   absl::Status installed =
       peer == nullptr ? absl::NotFoundError("peer removed")
@@ -497,10 +497,10 @@ void Engine::State::HandleAck(CachedReply &cached, const std::string &principal,
   Emit(EventKind::kSaPairInstalled, principal, &pair, "3-way CREATE from peer");
 }
 
-void Engine::State::RespondDelete(Request &request, PeerState &peer, Time now) {
-  const wire::EncryptedContent *inner =
+void Engine::State::RespondDelete(Request& request, PeerState& peer, Time now) {
+  const wire::EncryptedContent* inner =
       request.opened->inner.has_value() ? &*request.opened->inner : nullptr;
-  const wire::IsakmpPayload *qm =
+  const wire::IsakmpPayload* qm =
       inner != nullptr ? inner->Find<wire::IsakmpPayload>() : nullptr;
   isakmp::QmChain chain;
   if (qm == nullptr ||
@@ -514,8 +514,8 @@ void Engine::State::RespondDelete(Request &request, PeerState &peer, Time now) {
   // a bundle may come as one payload per protocol, or one for its ESP.
   std::vector<xfrm::SaId> deleted_inbound;
   std::vector<std::pair<wi::ProtocolId, uint32_t>> unknown;
-  for (const isakmp::QmPayload &payload : chain.payloads) {
-    const auto *del = payload.As<isakmp::DeletePayload>();
+  for (const isakmp::QmPayload& payload : chain.payloads) {
+    const auto* del = payload.As<isakmp::DeletePayload>();
     if (del == nullptr || (del->protocol != wi::ProtocolId::kEsp &&
                            del->protocol != wi::ProtocolId::kAh)) {
       continue;
@@ -526,7 +526,7 @@ void Engine::State::RespondDelete(Request &request, PeerState &peer, Time now) {
     for (size_t i = 0; i < del->count(); ++i) {
       uint32_t spi = del->spi(i).ToU32();
       auto it = std::find_if(peer.pairs.begin(), peer.pairs.end(),
-                             [&](const SaPair &p) {
+                             [&](const SaPair& p) {
                                return ah ? p.suite.ah && p.ah.outbound == spi
                                          : p.suite.esp && p.esp.outbound == spi;
                              });
@@ -534,12 +534,12 @@ void Engine::State::RespondDelete(Request &request, PeerState &peer, Time now) {
         // Already gone with the other half of its bundle in this request?
         bool gone_with_bundle = std::any_of(
             deleted_inbound.begin(), deleted_inbound.end(),
-            [&](const xfrm::SaId &id) { return id.proto == proto; });
+            [&](const xfrm::SaId& id) { return id.proto == proto; });
         if (!gone_with_bundle) unknown.push_back({del->protocol, spi});
         continue;
       }
       DeleteSas(OutboundIds(peer, *it));
-      for (const xfrm::SaId &id : InboundIds(*it)) {
+      for (const xfrm::SaId& id : InboundIds(*it)) {
         ScheduleDeletion(id, now + config.delete_grace);
         deleted_inbound.push_back(id);
       }
@@ -557,7 +557,7 @@ void Engine::State::RespondDelete(Request &request, PeerState &peer, Time now) {
   std::vector<std::vector<uint8_t>> spi_bytes;
   spi_bytes.reserve(deleted_inbound.size());
   std::vector<isakmp::QmPayload> qm_reply;
-  for (const xfrm::SaId &id : deleted_inbound) {
+  for (const xfrm::SaId& id : deleted_inbound) {
     spi_bytes.push_back(isakmp::PackSpis({id.spi}));
     isakmp::DeletePayload del;
     del.protocol = id.proto == xfrm::IpsecProtocol::kAh ? wi::ProtocolId::kAh
@@ -565,7 +565,7 @@ void Engine::State::RespondDelete(Request &request, PeerState &peer, Time now) {
     del.spis = spi_bytes.back();
     qm_reply.push_back(del);
   }
-  for (const auto &[protocol, spi] : unknown) {
+  for (const auto& [protocol, spi] : unknown) {
     isakmp::NotifyPayload notify;
     notify.protocol = protocol;
     notify.notify_type = static_cast<uint16_t>(wi::NotifyType::kInvalidSpi);

@@ -55,14 +55,14 @@ std::optional<xfrm::IntegrityAlgorithm> KernelIntegrity(uint16_t auth) {
 }
 
 template <size_t N>
-absl::StatusOr<ProtocolSuite> FindIn(const std::array<ProtocolSuite, N> &table,
+absl::StatusOr<ProtocolSuite> FindIn(const std::array<ProtocolSuite, N>& table,
                                      std::string_view name,
                                      std::string_view what) {
-  for (const ProtocolSuite &suite : table) {
+  for (const ProtocolSuite& suite : table) {
     if (suite.name == name) return suite;
   }
   std::string known;
-  for (const ProtocolSuite &suite : table) {
+  for (const ProtocolSuite& suite : table) {
     absl::StrAppend(&known, known.empty() ? "" : ", ", std::string(suite.name));
   }
   return absl::NotFoundError(absl::StrCat("unknown ", std::string(what),
@@ -109,7 +109,7 @@ std::optional<ProtocolSuite> MatchTransform(ProtocolId protocol,
   if (protocol != ProtocolId::kAh && protocol != ProtocolId::kEsp) {
     return std::nullopt;
   }
-  for (const ProtocolSuite &suite : table) {
+  for (const ProtocolSuite& suite : table) {
     if (suite.transform_id == transform_id && key_length == suite.key_length &&
         auth == suite.auth_algorithm) {
       return suite;
@@ -118,8 +118,8 @@ std::optional<ProtocolSuite> MatchTransform(ProtocolId protocol,
   return std::nullopt;
 }
 
-absl::StatusOr<xfrm::Transform> KernelTransform(const ProtocolSuite &suite,
-                                                const SecretBytes &keymat) {
+absl::StatusOr<xfrm::Transform> KernelTransform(const ProtocolSuite& suite,
+                                                const SecretBytes& keymat) {
   if (keymat.size() != suite.keymat_bytes()) {
     return absl::InternalError(
         absl::StrCat("KEYMAT for ", std::string(suite.name), " is ",

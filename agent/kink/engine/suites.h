@@ -36,7 +36,7 @@ struct ProtocolSuite {
                ? xfrm::IpsecProtocol::kAh
                : xfrm::IpsecProtocol::kEsp;
   }
-  friend bool operator==(const ProtocolSuite &a, const ProtocolSuite &b) {
+  friend bool operator==(const ProtocolSuite& a, const ProtocolSuite& b) {
     return a.name == b.name && a.protocol == b.protocol;
   }
 };
@@ -49,8 +49,8 @@ struct Suite {
   // "aes128gcm16", "ah-sha256", "ah-sha256+aes128gcm16".
   std::string Name() const;
   // The protocol that names a pair (ESP if present).
-  const ProtocolSuite &primary() const { return esp.has_value() ? *esp : *ah; }
-  friend bool operator==(const Suite &, const Suite &) = default;
+  const ProtocolSuite& primary() const { return esp.has_value() ? *esp : *ah; }
+  friend bool operator==(const Suite&, const Suite&) = default;
 };
 
 // NotFound for unknown names (the error lists the known ones). Empty names
@@ -64,8 +64,8 @@ std::optional<ProtocolSuite> MatchTransform(wire::isakmp::ProtocolId protocol,
                                             std::optional<uint16_t> auth);
 
 // The kernel transform for `suite`, cut from KEYMAT (cipher key first).
-absl::StatusOr<xfrm::Transform> KernelTransform(const ProtocolSuite &suite,
-                                                const SecretBytes &keymat);
+absl::StatusOr<xfrm::Transform> KernelTransform(const ProtocolSuite& suite,
+                                                const SecretBytes& keymat);
 
 }  // namespace kink::engine
 

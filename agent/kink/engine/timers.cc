@@ -12,19 +12,19 @@ std::optional<Time> Engine::State::NextTimer() const {
   auto consider = [&next](Time t) {
     if (!next.has_value() || t < *next) next = t;
   };
-  for (const auto &[xid, tx] : txs) {
+  for (const auto& [xid, tx] : txs) {
     consider(tx.completed ? tx.forget_at : tx.next_send);
   }
-  for (const auto &[key, cached] : replies) {
+  for (const auto& [key, cached] : replies) {
     consider(cached.expires);
     if (cached.awaiting_ack) consider(cached.next_resend);
   }
-  for (const PendingSaDeletion &deletion : deletions) consider(deletion.due);
-  for (const auto &[name, peer] : peers) {
+  for (const PendingSaDeletion& deletion : deletions) consider(deletion.due);
+  for (const auto& [name, peer] : peers) {
     if (peer.next_create.has_value() && !peer.ticket_request.has_value()) {
       consider(*peer.next_create);
     }
-    for (const SaPair &pair : peer.pairs) {
+    for (const SaPair& pair : peer.pairs) {
       if (pair.delete_at.has_value()) consider(*pair.delete_at);
     }
     if (peer.config.dpd_interval.count() > 0 && !peer.pairs.empty() &&
@@ -38,13 +38,13 @@ std::optional<Time> Engine::State::NextTimer() const {
 void Engine::State::OnTimer(Time now) {
   // Transactions: collect first, since handling one may end others.
   std::vector<uint32_t> due;
-  for (const auto &[xid, tx] : txs) {
+  for (const auto& [xid, tx] : txs) {
     if ((tx.completed ? tx.forget_at : tx.next_send) <= now) due.push_back(xid);
   }
   for (uint32_t xid : due) {
     auto it = txs.find(xid);
     if (it == txs.end()) continue;
-    InitiatorTx &tx = it->second;
+    InitiatorTx& tx = it->second;
     if (tx.completed) {
       txs.erase(it);
     } else if (tx.tries >= tx.max_tries) {
@@ -55,7 +55,7 @@ void Engine::State::OnTimer(Time now) {
   }
 
   for (auto it = replies.begin(); it != replies.end();) {
-    CachedReply &cached = it->second;
+    CachedReply& cached = it->second;
     bool give_up = cached.awaiting_ack &&
                    cached.reply_tries >= config.retransmit.max_tries &&
                    cached.next_resend <= now;
@@ -80,17 +80,17 @@ void Engine::State::OnTimer(Time now) {
 
   auto split =
       std::partition(deletions.begin(), deletions.end(),
-                     [now](const PendingSaDeletion &d) { return d.due > now; });
+                     [now](const PendingSaDeletion& d) { return d.due > now; });
   for (auto it = split; it != deletions.end(); ++it) {
     xfrm->DeleteSa(it->id).IgnoreError();
   }
   deletions.erase(split, deletions.end());
 
-  for (auto &[name, peer] : peers) {
+  for (auto& [name, peer] : peers) {
     if (peer.next_create.has_value() && *peer.next_create <= now &&
         !peer.ticket_request.has_value()) {
       bool rekey = std::any_of(peer.pairs.begin(), peer.pairs.end(),
-                               [](const SaPair &p) { return p.rekeying; });
+                               [](const SaPair& p) { return p.rekeying; });
       if (peer.config.initiator || rekey) {
         StartCreate(peer, now, rekey);
       } else {
@@ -98,12 +98,12 @@ void Engine::State::OnTimer(Time now) {
       }
     }
     std::vector<SaPair> expired;
-    for (const SaPair &pair : peer.pairs) {
+    for (const SaPair& pair : peer.pairs) {
       if (pair.delete_at.has_value() && *pair.delete_at <= now) {
         expired.push_back(pair);
       }
     }
-    for (const SaPair &pair : expired) StartDelete(peer, pair, now);
+    for (const SaPair& pair : expired) StartDelete(peer, pair, now);
     if (peer.config.dpd_interval.count() > 0 && !peer.pairs.empty() &&
         !peer.status_xid.has_value() && !peer.ticket_request.has_value() &&
         peer.last_heard + peer.config.dpd_interval <= now) {

@@ -9,11 +9,11 @@ namespace {
 
 using wire::isakmp::IdType;
 
-uint8_t MaxPrefix(const xfrm::IpAddress &address) {
+uint8_t MaxPrefix(const xfrm::IpAddress& address) {
   return address.family() == xfrm::AddressFamily::kIpv6 ? 128 : 32;
 }
 
-bool HostBitsClear(const xfrm::IpAddress &net, uint8_t prefix) {
+bool HostBitsClear(const xfrm::IpAddress& net, uint8_t prefix) {
   absl::Span<const uint8_t> bytes = net.bytes();
   for (size_t i = 0; i < bytes.size(); ++i) {
     int bits_in_net = std::clamp<int>(prefix - static_cast<int>(i) * 8, 0, 8);
@@ -45,7 +45,7 @@ std::optional<uint8_t> MaskPrefix(absl::Span<const uint8_t> mask) {
 
 // Address and prefix of one ID payload; nullopt for other ID types.
 std::optional<std::pair<xfrm::IpAddress, uint8_t>> IdNet(
-    const isakmp::IdPayload &id) {
+    const isakmp::IdPayload& id) {
   absl::Span<const uint8_t> data = id.data;
   switch (id.id_type) {
     case IdType::kIpv4Addr:
@@ -73,8 +73,8 @@ std::optional<std::pair<xfrm::IpAddress, uint8_t>> IdNet(
 
 }  // namespace
 
-TrafficSelector ResolveTraffic(const PeerConfig &peer,
-                               const xfrm::IpAddress &local) {
+TrafficSelector ResolveTraffic(const PeerConfig& peer,
+                               const xfrm::IpAddress& local) {
   TrafficSelector t = peer.traffic.value_or(TrafficSelector{});
   if (t.local_net.is_unspecified()) {
     t.local_net = local;
@@ -87,10 +87,10 @@ TrafficSelector ResolveTraffic(const PeerConfig &peer,
   return t;
 }
 
-absl::Status ValidateTraffic(const PeerConfig &peer,
-                             const xfrm::IpAddress &local) {
+absl::Status ValidateTraffic(const PeerConfig& peer,
+                             const xfrm::IpAddress& local) {
   if (!peer.traffic.has_value()) return absl::OkStatus();
-  const TrafficSelector &given = *peer.traffic;
+  const TrafficSelector& given = *peer.traffic;
   TrafficSelector t = ResolveTraffic(peer, local);
   auto bad = [&](std::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -122,7 +122,7 @@ absl::Status ValidateTraffic(const PeerConfig &peer,
   return absl::OkStatus();
 }
 
-xfrm::Selector KernelSelector(const TrafficSelector &t, bool outbound) {
+xfrm::Selector KernelSelector(const TrafficSelector& t, bool outbound) {
   xfrm::Selector s;
   s.src = outbound ? t.local_net : t.remote_net;
   s.src_prefix = outbound ? t.local_prefix : t.remote_prefix;
@@ -134,7 +134,7 @@ xfrm::Selector KernelSelector(const TrafficSelector &t, bool outbound) {
   return s;
 }
 
-IdPayloadStorage::IdPayloadStorage(const xfrm::IpAddress &net, uint8_t prefix,
+IdPayloadStorage::IdPayloadStorage(const xfrm::IpAddress& net, uint8_t prefix,
                                    uint8_t ip_protocol, uint16_t port) {
   absl::Span<const uint8_t> address = net.bytes();
   bool v4 = net.family() == xfrm::AddressFamily::kIpv4;
@@ -155,8 +155,8 @@ IdPayloadStorage::IdPayloadStorage(const xfrm::IpAddress &net, uint8_t prefix,
   payload_.data = absl::MakeConstSpan(data_.data(), size);
 }
 
-std::optional<TrafficSelector> TrafficFromIds(const isakmp::IdPayload &ours,
-                                              const isakmp::IdPayload &theirs) {
+std::optional<TrafficSelector> TrafficFromIds(const isakmp::IdPayload& ours,
+                                              const isakmp::IdPayload& theirs) {
   auto local = IdNet(ours);
   auto remote = IdNet(theirs);
   if (!local.has_value() || !remote.has_value() ||

@@ -17,26 +17,26 @@ namespace kink::engine {
 
 // `peer.traffic` with defaults filled in (endpoint addresses, full
 // prefixes); host to host when unset.
-TrafficSelector ResolveTraffic(const PeerConfig &peer,
-                               const xfrm::IpAddress &local);
+TrafficSelector ResolveTraffic(const PeerConfig& peer,
+                               const xfrm::IpAddress& local);
 
 // InvalidArgument when the selector cannot work: mixed families, host bits
 // set, ports without TCP/UDP/SCTP, or subnets in transport mode (which only
 // protects the endpoints' own traffic).
-absl::Status ValidateTraffic(const PeerConfig &peer,
-                             const xfrm::IpAddress &local);
+absl::Status ValidateTraffic(const PeerConfig& peer,
+                             const xfrm::IpAddress& local);
 
 // The kernel selector of traffic leaving (outbound) or arriving.
-xfrm::Selector KernelSelector(const TrafficSelector &traffic, bool outbound);
+xfrm::Selector KernelSelector(const TrafficSelector& traffic, bool outbound);
 
 // One ID payload with its data stored inline (the payload views it).
 class IdPayloadStorage {
  public:
-  IdPayloadStorage(const xfrm::IpAddress &net, uint8_t prefix,
+  IdPayloadStorage(const xfrm::IpAddress& net, uint8_t prefix,
                    uint8_t ip_protocol, uint16_t port);
-  IdPayloadStorage(const IdPayloadStorage &) = delete;
-  IdPayloadStorage &operator=(const IdPayloadStorage &) = delete;
-  const isakmp::IdPayload &payload() const { return payload_; }
+  IdPayloadStorage(const IdPayloadStorage&) = delete;
+  IdPayloadStorage& operator=(const IdPayloadStorage&) = delete;
+  const isakmp::IdPayload& payload() const { return payload_; }
 
  private:
   std::array<uint8_t, 32> data_{};
@@ -46,8 +46,8 @@ class IdPayloadStorage {
 // The selector that IDs received from a peer describe, from our side
 // (IDci is the initiator's end). nullopt for ID types we do not take
 // (names, ranges, non-contiguous masks): INVALID_ID_INFORMATION.
-std::optional<TrafficSelector> TrafficFromIds(const isakmp::IdPayload &ours,
-                                              const isakmp::IdPayload &theirs);
+std::optional<TrafficSelector> TrafficFromIds(const isakmp::IdPayload& ours,
+                                              const isakmp::IdPayload& theirs);
 
 }  // namespace kink::engine
 
