@@ -392,6 +392,64 @@ TEST_F(EngineSimTest, UserToUserPeerGetsItsTgtAskedFirst) {
   EXPECT_EQ(create->header.type, wire::MessageType::kCreate);
 }
 
+// RFC 4430 user-to-user DPD: a restarted peer has a new TGT and cannot
+// read tickets issued against the old one, so it never answers STATUS
+// authenticated; a GETTGT that returns a different TGT tells a restart from
+// a death.
+TEST_F(EngineSimTest, RestartedUserToUserPeerIsFoundThroughItsNewTgt) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 60);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 61);
+  AddToSim(*a);
+  AddToSim(*b);
+  PeerConfig to_b = PeerOf(*b, {"aes128gcm16"}, true);
+  to_b.user_to_user = true;
+  ASSERT_TRUE(a->engine->SetPeers({to_b}, sim_.now()).ok());
+  ASSERT_TRUE(
+      b->engine->SetPeers({PeerOf(*a, {"aes128gcm16"}, false)}, sim_.now())
+          .ok());
+  sim_.RunFor(seconds(3));
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  uint32_t old_spi = a->engine->SaPairs()[0].inbound_spi;
+  // b restarts: new epoch, new TGT, empty kernel.
+  auto b2 = MakeAgent("host-b", "192.0.2.2", 2500, 62);
+  ASSERT_TRUE(
+      b2->engine->SetPeers({PeerOf(*a, {"aes128gcm16"}, false)}, sim_.now())
+          .ok());
+  sim_.ReplaceNode("host-b", b2->engine.get(), b2->kernel.get());
+  // DPD after 10 s idle; 3 STATUS in ~7 s; GETTGT; new ticket; CREATE.
+  sim_.RunFor(seconds(30));
+  EXPECT_TRUE(HasEvent(sim_.events("host-a"), EventKind::kPeerRebooted,
+                       "new TGT from GETTGT; SAs flushed"));
+  EXPECT_FALSE(HasEvent(sim_.events("host-a"), EventKind::kPeerDead));
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  EXPECT_NE(a->engine->SaPairs()[0].inbound_spi, old_spi);
+  ExpectPairsAgree(*a, *b2);
+  ExpectUsable(*a, *b2);
+  ExpectUsable(*b2, *a);
+}
+
+TEST_F(EngineSimTest, SilentUserToUserPeerIsDeadAfterStatusAndGetTgt) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 63);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 64);
+  AddToSim(*a);
+  AddToSim(*b);
+  PeerConfig to_b = PeerOf(*b, {"aes128gcm16"}, true);
+  to_b.user_to_user = true;
+  ASSERT_TRUE(a->engine->SetPeers({to_b}, sim_.now()).ok());
+  ASSERT_TRUE(
+      b->engine->SetPeers({PeerOf(*a, {"aes128gcm16"}, false)}, sim_.now())
+          .ok());
+  sim_.RunFor(seconds(3));
+  ASSERT_EQ(a->engine->SaPairs().size(), 1u);
+  sim_.SetDown("host-b", true);
+  // 10 s idle, STATUS 1+2+4 s, GETTGT 1+2+4+8+16 s (jitter 10 %).
+  sim_.RunFor(seconds(60));
+  EXPECT_TRUE(HasEvent(sim_.events("host-a"), EventKind::kPeerDead,
+                       "STATUS and GETTGT unanswered"));
+  EXPECT_TRUE(a->engine->SaPairs().empty());
+  EXPECT_EQ(MatureSas(*a), 0u);
+}
+
 TEST_F(EngineSimTest, GetTgtForSomeoneElseIsRefused) {
   auto b = MakeAgent("host-b", "192.0.2.2", 2000, 37);
   AddToSim(*b);

@@ -57,6 +57,9 @@ struct PeerState {
   std::optional<uint64_t> ticket_request;  // outstanding FetchTicket
   std::vector<uint8_t> peer_tgt;           // user-to-user: from TGT_REP
   std::optional<uint32_t> gettgt_xid;      // user-to-user: GETTGT in flight
+  // User-to-user DPD: STATUS went unanswered and a GETTGT asks whether the
+  // peer restarted (new TGT) or is gone.
+  bool dpd_tgt_check = false;
   // From an authenticated KRB_AP_ERR_SKEW: applied to our authenticators.
   std::chrono::microseconds clock_offset{0};
   // One immediate retry per failure kind (RFC 4430 / racoon2: a second
@@ -231,6 +234,8 @@ struct Engine::State {
   void OnReply(const Endpoint& from, const wire::Message& message, Time now);
   void FailTx(InitiatorTx& tx, const std::string& detail, Time now);
   void OnTxExhausted(InitiatorTx& tx, Time now);
+  // DPD gave up: best-effort DELETEs, then every SA with the peer goes.
+  void DeclareDead(PeerState& peer, const std::string& detail, Time now);
 
   // responder.cc
   void OnCommand(const Endpoint& from, const wire::Message& message, Time now);

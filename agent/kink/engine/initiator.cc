@@ -1,5 +1,7 @@
 // Initiator side of CREATE, DELETE and STATUS (RFC 4430 sections 3.1-3.4;
 // kink-protocol.md 5.4, 6.2-6.4, 6.6).
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "agent/kink/engine/engine_state.h"
 #include "agent/kink/engine/traffic.h"
@@ -154,12 +156,29 @@ void Engine::State::OnTgtReply(InitiatorTx& tx, const wire::Message& message,
     txs.erase(tx.xid);
     return;
   }
-  // A forged TGT only yields a ticket the peer cannot read: safe to use.
-  peer->peer_tgt.assign(tgt->tgt.begin(), tgt->tgt.end());
+  std::vector<uint8_t> received(tgt->tgt.begin(), tgt->tgt.end());
   peer->gettgt_xid.reset();
   txs.erase(tx.xid);
+  if (peer->dpd_tgt_check) {
+    peer->dpd_tgt_check = false;
+    if (received == peer->peer_tgt) {
+      // It answers GETTGT with the same TGT but not STATUS under it.
+      DeclareDead(*peer, "STATUS unanswered; TGT unchanged", now);
+      return;
+    }
+    // A new TGT means a restarted peer (RFC 4430 user-to-user DPD): its
+    // SAs are gone. The next AP-REP's EPOCH is taken as the new one.
+    bool had_pairs = !peer->pairs.empty();
+    FlushPeer(*peer, now);
+    peer->epoch = 0;
+    peer->ticket.reset();
+    Emit(EventKind::kPeerRebooted, peer->config.principal, nullptr,
+         absl::StrCat("new TGT from GETTGT; ",
+                      had_pairs ? "SAs flushed" : "no SAs"));
+  }
+  // A forged TGT only yields a ticket the peer cannot read: safe to use.
+  peer->peer_tgt = std::move(received);
   RequestTicket(*peer);  // OnTicket schedules the CREATE
-  (void)now;
 }
 
 absl::Status Engine::State::SendAttempt(InitiatorTx& tx, Time now) {
@@ -390,9 +409,29 @@ void Engine::State::FailTx(InitiatorTx& tx, const std::string& detail,
     peer->gettgt_xid.reset();
     if (peer->config.initiator) peer->next_create = now + config.create_retry;
   }
+  bool dpd_check = tx.kind == TxKind::kGetTgt && peer != nullptr &&
+                   std::exchange(peer->dpd_tgt_check, false);
   Emit(EventKind::kExchangeFailed, tx.peer, nullptr,
        absl::StrCat(std::string(KindName(tx.kind)), " failed: ", detail));
   txs.erase(tx.xid);
+  if (dpd_check) DeclareDead(*peer, "STATUS and GETTGT unanswered", now);
+}
+
+void Engine::State::DeclareDead(PeerState& peer, const std::string& detail,
+                                Time now) {
+  // Tell the peer anyway, in case only our probes were lost, so it does
+  // not keep halves we no longer have; then drop everything here.
+  for (const SaPair& pair : peer.pairs) {
+    SendDelete(NewTx(TxKind::kDelete, peer), InboundIds(pair), now);
+  }
+  FlushPeer(peer, now);
+  if (peer.config.user_to_user) {
+    // If it comes back, it comes back with a new TGT: start from GETTGT.
+    peer.ticket.reset();
+    peer.peer_tgt.clear();
+  }
+  Emit(EventKind::kPeerDead, peer.config.principal, nullptr, detail);
+  if (peer.config.initiator) peer.next_create = now + config.create_retry;
 }
 
 void Engine::State::OnTxExhausted(InitiatorTx& tx, Time now) {
@@ -422,14 +461,14 @@ void Engine::State::OnTxExhausted(InitiatorTx& tx, Time now) {
       txs.erase(tx.xid);
       if (peer == nullptr) return;
       peer->status_xid.reset();
-      // Tell the peer anyway, in case only our probes were lost, so it does
-      // not keep halves we no longer have; then drop everything here.
-      for (const SaPair& pair : peer->pairs) {
-        SendDelete(NewTx(TxKind::kDelete, *peer), InboundIds(pair), now);
+      if (peer->config.user_to_user && !peer->peer_tgt.empty()) {
+        // A restarted user-to-user peer cannot read tickets issued against
+        // its old TGT, so silence may be a restart: ask for its TGT first.
+        peer->dpd_tgt_check = true;
+        StartGetTgt(*peer, now);
+        return;
       }
-      FlushPeer(*peer, now);
-      Emit(EventKind::kPeerDead, peer->config.principal, nullptr, detail);
-      if (peer->config.initiator) peer->next_create = now + config.create_retry;
+      DeclareDead(*peer, detail, now);
       return;
   }
 }
