@@ -299,6 +299,57 @@ TEST_F(EngineProtectionTest, ChangingModeReplacesPairsAndPolicies) {
   ExpectUsable(*a_, *b_, 1200, "10.1.0.5", "10.2.0.7");
 }
 
+TEST_F(EngineProtectionTest, TunnelBundleRekeysWithoutAGap) {
+  std::vector<ProposalConfig> bundle = {{.esp = "aes128gcm16", .ah = "sha256"}};
+  PeerConfig to_b = Tunnel(With(PeerOf(*b_, {}, true), bundle), "10.1.0.0", 16,
+                           "10.2.0.0", 16);
+  PeerConfig to_a = Tunnel(With(PeerOf(*a_, {}, false), bundle), "10.2.0.0", 16,
+                           "10.1.0.0", 16);
+  for (PeerConfig* config : {&to_b, &to_a}) {
+    config->soft_lifetime = seconds(20);
+    config->hard_lifetime = seconds(40);
+  }
+  Apply(to_b, to_a);
+  sim_.RunFor(seconds(3));
+  ASSERT_EQ(a_->engine->SaPairs().size(), 1u);
+  // Traffic both ways every 250 ms of virtual time across two rekeys.
+  for (int i = 0; i < 180; ++i) {
+    sim_.RunFor(std::chrono::milliseconds(250));
+    SCOPED_TRACE(i);
+    ExpectUsable(*a_, *b_, 1200, "10.1.0.5", "10.2.0.7");
+    ExpectUsable(*b_, *a_, 1200, "10.2.0.7", "10.1.0.5");
+    if (HasFailure()) return;
+  }
+  int installs = 0;
+  for (const EngineEvent& e : sim_.events("host-a")) {
+    installs += e.kind == EventKind::kSaPairInstalled;
+  }
+  EXPECT_GE(installs, 3) << "two rekeys in 45 s with a 20 s soft lifetime";
+  sim_.RunFor(seconds(6));  // past the last DELETE and grace period
+  ExpectPairsAgree(*a_, *b_);
+}
+
+TEST_F(EngineProtectionTest, TunnelBundleConvergesUnderLoss) {
+  std::vector<ProposalConfig> bundle = {{.esp = "aes128-sha1", .ah = "sha1"},
+                                        {.esp = "aes256gcm16", .ah = "sha256"}};
+  testing::LinkConditions lossy;
+  lossy.loss = 0.3;
+  lossy.duplicate = 0.1;
+  sim_.SetConditions(lossy);
+  Apply(Tunnel(With(PeerOf(*b_, {}, true), bundle), "10.1.0.0", 16, "10.2.0.0",
+               16),
+        Tunnel(With(PeerOf(*a_, {}, false), {bundle[1]}), "10.2.0.0", 16,
+               "10.1.0.0", 16));
+  sim_.RunFor(seconds(120));
+  sim_.SetConditions(testing::LinkConditions{});
+  sim_.RunFor(seconds(90));
+  ASSERT_EQ(a_->engine->SaPairs().size(), 1u);
+  EXPECT_EQ(a_->engine->SaPairs()[0].suite, "ah-sha256+aes256gcm16");
+  ExpectPairsAgree(*a_, *b_);
+  ExpectUsable(*a_, *b_, 1200, "10.1.0.5", "10.2.0.7");
+  EXPECT_GT(sim_.dropped(), 0u);
+}
+
 TEST_F(EngineProtectionTest, BadProtectionSettingsAreRefusedAtConfiguration) {
   auto refused = [&](const PeerConfig& config, const std::string& why) {
     absl::Status status = a_->engine->SetPeers({config}, sim_.now());
