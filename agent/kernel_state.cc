@@ -45,4 +45,9 @@ absl::StatusOr<StaleState> RemoveStaleState(xfrm::XfrmBackend& backend) {
   return stale;
 }
 
+int KernelEventFd(xfrm::XfrmBackend& backend) {
+  auto* netlink = dynamic_cast<xfrm::NetlinkXfrmBackend*>(&backend);
+  return netlink != nullptr ? netlink->event_fd() : -1;
+}
+
 }  // namespace kink::agent

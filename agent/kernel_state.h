@@ -29,6 +29,10 @@ struct KernelOptions {
 absl::StatusOr<std::unique_ptr<xfrm::XfrmBackend>> OpenKernel(
     const KernelOptions& options, std::chrono::steady_clock::time_point now);
 
+// The fd to poll for the backend's kernel events, or -1 (the in-memory
+// backend queues them synchronously).
+int KernelEventFd(xfrm::XfrmBackend& backend);
+
 struct StaleState {
   size_t sas = 0;
   size_t policies = 0;
