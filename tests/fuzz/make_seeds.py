@@ -59,6 +59,66 @@ QM = {
                                    "0000000C 0102030405060708",
 }
 
+# engine_feed_fuzzer scripts: a config octet, then operations (opcodes as in
+# engine_feed_harness.h). "pair_*" seeds must end with an SA pair on both
+# engines (checked by seed_validity_test).
+SETTLE, DELIVER, DROP, MUTATE, RESEAL, REPLAY, RAW, FORGE_CMD, FORGE_REPLY, \
+    ADVANCE, TICKET, EXPIRE, ACQUIRE, SET_PEERS, TRAFFIC, SHUTDOWN = range(16)
+CREATE, DELETE, STATUS, ACK = range(4)  # kForgeCommand type selectors
+QM_DELETE_UNKNOWN = "00000010 00000001 03040001 0A06A3CC"
+QM_CREATE_AES128_SHA1 = QM_CREATE.replace("80060100", "80060080")
+
+
+def forge(to, frm, client, kind, flags, key, content, xid_sel=0xFF, xid=7, epoch_sel=0):
+    return bytes([FORGE_CMD, to, frm, client, kind, xid_sel]) + xid.to_bytes(4, "big") + \
+        bytes([flags, key, epoch_sel]) + content
+
+
+def isakmp(next_payload, hex_chain):
+    chain = h(hex_chain)
+    return bytes([1, next_payload, 0x10, len(chain)]) + chain
+
+
+ENGINE_FEED = {
+    "pair_2way_settle": bytes([0x00, SETTLE]),
+    "pair_3way_settle": bytes([0x01, SETTLE]),
+    "pair_crossing_creates": bytes([0x04, SETTLE, SETTLE]),
+    "pair_user_to_user": bytes([0x20, SETTLE]),
+    "pair_pfs_3way": bytes([0x41, SETTLE]),
+    "pair_cbc_suites_dpd": bytes([0x0B, SETTLE, ADVANCE, 100, SETTLE]),
+    "pair_3way_stepwise": bytes([0x01, TICKET, 0, DELIVER, 0, DELIVER, 0, DELIVER, 0]),
+    "pair_rekey_soft_expiry": bytes([0x00, SETTLE, EXPIRE, 0, 0, 0, SETTLE,
+                                     ADVANCE, 129, SETTLE]),
+    "pair_rekey_bytes": bytes([0x10, SETTLE, TRAFFIC, 0, 0x60, SETTLE, ADVANCE, 129, SETTLE]),
+    "pair_hard_expiry_recreate": bytes([0x00, SETTLE, EXPIRE, 1, 0, 3, SETTLE, ADVANCE, 10,
+                                        SETTLE]),
+    "pair_duplicate_reply_3way": bytes([0x01, TICKET, 0, DELIVER, 0, DELIVER, 0, DROP, 0,
+                                        ADVANCE, 20, SETTLE]),
+    "pair_forged_create_cbc": bytes([0x03, SETTLE]) + forge(
+        1, 0, 0, CREATE, 0, 0x21, isakmp(1, QM_CREATE_AES128_SHA1)),
+    "delete_on_peer_removal": bytes([0x01, SETTLE, SET_PEERS, 0, 1, SETTLE, ADVANCE, 144]),
+    "dpd_peer_dead": bytes([0x08, SETTLE, ADVANCE, 110, ADVANCE, 110, ADVANCE, 110,
+                            ADVANCE, 110, ADVANCE, 110]),
+    "no_proposal_chosen": bytes([0x02, SETTLE, ADVANCE, 140, SETTLE]),
+    "reseal_create_isakmp": bytes([0x00, TICKET, 0, RESEAL, 0, 2, 0, 16, 0x54, 0, SETTLE]),
+    "reseal_reply_isakmp": bytes([0x01, TICKET, 0, DELIVER, 0, RESEAL, 0, 2, 0, 9, 0x22, 0,
+                                  SETTLE]),
+    "reseal_epoch_reboot": bytes([0x00, SETTLE, SET_PEERS, 1, 6, ADVANCE, 60, RESEAL, 0, 4, 0,
+                                  0, 3, 0, SETTLE]),
+    "forge_delete_unknown_spi": bytes([0x00, SETTLE]) + forge(
+        1, 0, 0, DELETE, 0, 0x22, isakmp(12, QM_DELETE_UNKNOWN)),
+    "forge_status_skew": bytes([0x00, SETTLE]) + forge(1, 0, 0, STATUS, 0x01, 0x23, b"\x00"),
+    "forge_create_from_stranger": bytes([0x03]) + forge(
+        1, 2, 2, CREATE, 0, 0x24, isakmp(1, QM_CREATE_AES128_SHA1)),
+    "forge_reply_krb_skew": bytes([0x00, TICKET, 0, FORGE_REPLY, 0, 0, 4, 37, 5, SETTLE]),
+    "forge_reply_unauth_tgt": bytes([0x20, FORGE_REPLY, 0, 3, 0, SETTLE]),
+    "raw_status_to_responder": bytes([0x00, RAW, 1, 0, len(h(WIRE["status_ap_req"]))]) +
+        h(WIRE["status_ap_req"]),
+    "traffic_acquire_shutdown": bytes([0x00, ACQUIRE, 0, TRAFFIC, 0, 1, SETTLE, SHUTDOWN, 0,
+                                       SETTLE]),
+    "mutate_create_header": bytes([0x00, TICKET, 0, MUTATE, 0, 0, 3, 0x40, SETTLE]),
+}
+
 
 def write(target, name, data):
     folder = os.path.join(HERE, "corpus", target)
@@ -84,6 +144,8 @@ def main():
         write("wire_message_fuzzer", name, h(text))
     for name, text in QM.items():
         write("isakmp_qm_fuzzer", name, h(text))
+    for name, data in ENGINE_FEED.items():
+        write("engine_feed_fuzzer", name, data)
     if os.path.isdir(RACOON2):
         for name, data in racoon2_datagrams():
             write("wire_message_fuzzer", name, data)

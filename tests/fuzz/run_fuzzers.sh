@@ -15,7 +15,7 @@
 set -euo pipefail
 
 seconds="${1:-60}"
-targets=(wire_message_fuzzer isakmp_qm_fuzzer)
+targets=(wire_message_fuzzer isakmp_qm_fuzzer engine_feed_fuzzer)
 
 cd "$(dirname "$0")/../.."
 output_base="${KINK_FUZZ_OUTPUT_BASE:-$HOME/.cache/kink-bazel-fuzz}"

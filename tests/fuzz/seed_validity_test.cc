@@ -1,6 +1,7 @@
 // The seeds are meaningful: every wire seed parses (as a message, or as an
 // ENCRYPT plaintext for "*plaintext_*"), except "*_bad_*" seeds, which must
-// fail; every Quick Mode seed parses. Guards against seeds that only ever
+// fail; every Quick Mode seed parses; every "pair_*" engine script ends
+// with an SA pair on both engines. Guards against seeds that only ever
 // reach the first length check.
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include "agent/kink/isakmp/qm_chain.h"
 #include "agent/kink/wire/message.h"
 #include "gtest/gtest.h"
+#include "tests/fuzz/engine_feed_harness.h"
 
 namespace {
 
@@ -52,6 +54,23 @@ TEST(SeedValidityTest, QuickModeSeeds) {
         absl::MakeConstSpan(bytes).subspan(1), &chain);
     EXPECT_TRUE(e.ok()) << kink::wire::ToString(e.code) << " at " << e.offset;
   }
+}
+
+TEST(SeedValidityTest, EngineFeedSeeds) {
+  auto seeds = Load("engine_feed_fuzzer");
+  ASSERT_GE(seeds.size(), 10u);
+  size_t pairs = 0;
+  for (const auto& [name, bytes] : seeds) {
+    SCOPED_TRACE(name);
+    kink::fuzz::FeedSummary summary = kink::fuzz::RunEngineFeed(bytes);
+    EXPECT_GE(summary.steps, 1u);
+    if (name.rfind("pair_", 0) == 0) {
+      ++pairs;
+      EXPECT_GE(summary.stats[0].sa_pairs_installed, 1u);
+      EXPECT_GE(summary.stats[1].sa_pairs_installed, 1u);
+    }
+  }
+  EXPECT_GE(pairs, 5u);
 }
 
 }  // namespace

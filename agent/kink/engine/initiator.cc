@@ -189,6 +189,11 @@ absl::Status Engine::State::SendAttempt(InitiatorTx& tx, Time now) {
                                  wire::TgtReqPayload{tx.qm_bytes}));
     return absl::OkStatus();
   }
+  // A DELETE derived from the peer's state (STATUS exhausted) may find its
+  // ticket already dropped by a failed CREATE.
+  if (tx.ticket == nullptr) {
+    return absl::FailedPreconditionError("no service ticket");
+  }
   absl::StatusOr<BuiltApReq> built =
       kerberos->BuildApReq(*tx.ticket, tx.clock_offset);
   if (!built.ok()) return built.status();
