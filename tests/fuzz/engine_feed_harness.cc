@@ -204,7 +204,9 @@ PeerConfig Feed::PeerFor(int self) const {
   PeerConfig peer;
   peer.principal = Principals()[other];
   peer.endpoint = EndpointOf(other);
-  peer.esp_suites = kSuites[config_ & 3][self];
+  for (const std::string& suite : kSuites[config_ & 3][self]) {
+    peer.proposals.push_back({.esp = suite});
+  }
   peer.initiator = self == 0 || (config_ & 0x04) != 0;
   peer.dpd_interval = (config_ & 0x08) ? seconds(10) : seconds(0);
   if (config_ & 0x10) {
@@ -231,10 +233,21 @@ std::vector<PeerConfig> Feed::Variant(int self, uint8_t variant) const {
       peers.push_back(stranger);
       break;
     }
-    case 3:
-      peers[0].esp_suites = {"aes256gcm16",   "aes128gcm16", "aes128-sha256",
-                             "aes256-sha512", "aes128-sha1", "aes256-sha1"};
+    case 3: {  // AH+ESP bundles in tunnel mode between subnets: other
+               // protocols, mode and selectors replace pairs and policies
+      peers[0].proposals = {{.esp = "aes256gcm16", .ah = "sha256"},
+                            {.esp = "aes128-sha256", .ah = "sha512"}};
+      peers[0].mode = xfrm::Mode::kTunnel;
+      engine::TrafficSelector traffic;
+      traffic.local_net =
+          *xfrm::IpAddress::Parse(self == 0 ? "10.1.0.0" : "10.2.0.0");
+      traffic.local_prefix = 16;
+      traffic.remote_net =
+          *xfrm::IpAddress::Parse(self == 0 ? "10.2.0.0" : "10.1.0.0");
+      traffic.remote_prefix = 16;
+      peers[0].traffic = traffic;
       break;
+    }
     case 4:
       peers[0].initiator = !peers[0].initiator;
       break;
@@ -247,7 +260,7 @@ std::vector<PeerConfig> Feed::Variant(int self, uint8_t variant) const {
       peers[0].dpd_max_tries = 1;
       break;
     case 7:  // invalid: must be refused without changing anything
-      peers[0].esp_suites = {"rot13"};
+      peers[0].proposals = {{.esp = "rot13"}};
       break;
   }
   return peers;
