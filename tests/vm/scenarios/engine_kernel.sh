@@ -16,6 +16,8 @@ modprobe -a esp4 ah4 xfrm4_tunnel tunnel4 xfrm_user authenc echainiv seqiv \
   gcm ghash-generic cbc aes_generic sha1 sha256 sha512 hmac drbg veth dummy \
   2>/dev/null || true
 echo "scenario: modules loaded in $(awk -v s="$start" '{print $1 - s}' /proc/uptime)s"
+# The KDC listens on 127.0.0.1 in the guest's own namespace, whose lo starts down.
+ip link set lo up
 mkdir -p /run/netns
 ip netns add kinka
 ip netns add kinkb
