@@ -38,7 +38,8 @@ namespace {
 using std::chrono::seconds;
 
 // Made by the scenario: veth va (192.0.2.1, ns kinka) <-> vb (192.0.2.2,
-// ns kinkb); 10.1.0.1/16 behind A, 10.2.0.1/16 behind B.
+// ns kinkb); 10.1.0.1/16 behind A, 10.2.0.1 on B and 10.2.0.2 (ns kinkc)
+// behind B, which forwards.
 constexpr char kNsA[] = "kinka";
 constexpr char kNsB[] = "kinkb";
 constexpr char kAddrA[] = "192.0.2.1";
@@ -47,6 +48,7 @@ constexpr char kSubnetA[] = "10.1.0.0";
 constexpr char kSubnetB[] = "10.2.0.0";
 constexpr char kHostA[] = "10.1.0.1";
 constexpr char kHostB[] = "10.2.0.1";
+constexpr char kHostC[] = "10.2.0.2";
 
 std::string WorkDir() {
   static const std::string* dir = [] {
@@ -321,7 +323,8 @@ class EngineKernelTest : public ::testing::Test {
   }
 
   // Every SA this engine installed counted packets.
-  static void ExpectCountersRose(Side& side, size_t expected_sas) {
+  static void ExpectCountersRose(Side& side, size_t expected_sas,
+                                 uint64_t min_packets = 3) {
     absl::StatusOr<xfrm::OwnedState> owned = side.kernel->ListOwned();
     ASSERT_TRUE(owned.ok()) << owned.status();
     size_t mature = 0;
@@ -333,11 +336,27 @@ class EngineKernelTest : public ::testing::Test {
                   std::string(ToString(sa.mode)).c_str(),
                   static_cast<unsigned long long>(sa.counters.packets),
                   static_cast<unsigned long long>(sa.counters.bytes));
-      EXPECT_GE(sa.counters.packets, 3u)
+      EXPECT_GE(sa.counters.packets, min_packets)
           << side.name << " " << sa.id.ToString() << " counted no pings";
       EXPECT_EQ(sa.counters.integrity_failures, 0u) << sa.id.ToString();
     }
     EXPECT_EQ(mature, expected_sas) << side.name;
+  }
+
+  // No XFRM error counter (XfrmInTmplMismatch, XfrmInStateMismatch, ...)
+  // moved in either namespace.
+  static void ExpectNoXfrmErrors() {
+    for (const char* ns : {kNsA, kNsB}) {
+      std::string stat =
+          Sh(absl::StrCat("ip netns exec ", ns, " cat /proc/net/xfrm_stat"))
+              .output;
+      EXPECT_FALSE(stat.empty()) << ns;
+      for (absl::string_view line : absl::StrSplit(stat, '\n')) {
+        if (line.empty()) continue;
+        EXPECT_TRUE(absl::EndsWith(line, "\t0") || absl::EndsWith(line, " 0"))
+            << ns << ": " << line;
+      }
+    }
   }
 
   // Both engines gone (Shutdown or no peers): nothing of theirs may remain.
@@ -435,6 +454,7 @@ TEST_F(EngineKernelTest, EspTransportBetweenHosts) {
   kink::testing::CommandResult ping = Ping(kNsA, kAddrB);
   EXPECT_EQ(ping.exit_code, 0) << ping.output;
   ExpectOnlyProtected(ping, capture_a.Stop(), capture_b.Stop(), "ESP(spi=");
+  ExpectNoXfrmErrors();
   ExpectCountersRose(*a_, 2);
   ExpectCountersRose(*b_, 2);
   std::printf(
@@ -460,8 +480,13 @@ TEST_F(EngineKernelTest, AhEspTunnelBetweenSubnets) {
   kink::testing::CommandResult ping = Ping(kNsA, kHostB, kHostA);
   EXPECT_EQ(ping.exit_code, 0) << ping.output;
   ExpectOnlyProtected(ping, capture_a.Stop(), capture_b.Stop(), "AH(spi=");
-  ExpectCountersRose(*a_, 4);
-  ExpectCountersRose(*b_, 4);
+  // Through B's fwd policy to C, and C's replies out through B's out policy.
+  kink::testing::CommandResult forwarded = Ping(kNsA, kHostC, kHostA);
+  std::printf("%s", forwarded.output.c_str());
+  EXPECT_EQ(forwarded.exit_code, 0) << forwarded.output;
+  ExpectNoXfrmErrors();
+  ExpectCountersRose(*a_, 4, 6);
+  ExpectCountersRose(*b_, 4, 6);
   std::printf(
       "%s", Sh(absl::StrCat("ip -n ", kNsA, " -s xfrm state")).output.c_str());
   std::printf("%s",

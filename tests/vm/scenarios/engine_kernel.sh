@@ -2,13 +2,15 @@
 # VM scenario: two KINK engines (one process, real Kerberos from a private
 # KDC) drive the real kernel in two namespaces joined by veth, with a subnet
 # behind each: ESP transport between the hosts, an AH+ESP tunnel between the
-# subnets, pings through both, nothing left after shutdown.
+# subnets (to B itself and, through B's fwd policy, to host C behind it),
+# pings through both, nothing left after shutdown.
 # $1: engine_kernel_test (absolute path).
 set -euo pipefail
 start=$(cut -d' ' -f1 /proc/uptime)
 cleanup() {
   ip netns del kinka 2>/dev/null || true
   ip netns del kinkb 2>/dev/null || true
+  ip netns del kinkc 2>/dev/null || true
 }
 trap cleanup EXIT
 # Up front: on-demand loading under TCG stalls, and ESP needs drbg first.
@@ -32,7 +34,17 @@ ip -n kinkb addr add 192.0.2.2/24 dev vb
 ip -n kinka link set va up
 ip -n kinkb link set vb up
 ip -n kinka addr add 10.1.0.1/16 dev sub
-ip -n kinkb addr add 10.2.0.1/16 dev sub
+ip -n kinkb addr add 10.2.0.1/32 dev sub
+# Host C (10.2.0.2) in B's subnet, reached through B: forwarded traffic.
+ip netns add kinkc
+ip link add sb netns kinkb type veth peer name sc netns kinkc
+ip -n kinkc link set lo up
+ip -n kinkb addr add 10.2.0.254/16 dev sb
+ip -n kinkc addr add 10.2.0.2/16 dev sc
+ip -n kinkb link set sb up
+ip -n kinkc link set sc up
+ip -n kinkc route add default via 10.2.0.254
+ip netns exec kinkb sysctl -qw net.ipv4.ip_forward=1
 ip -n kinka route add 10.2.0.0/16 via 192.0.2.2
 ip -n kinkb route add 10.1.0.0/16 via 192.0.2.1
 t0=$(cut -d' ' -f1 /proc/uptime)
