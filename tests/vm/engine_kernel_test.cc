@@ -361,6 +361,7 @@ class EngineKernelTest : public ::testing::Test {
 
   // Both engines gone (Shutdown or no peers): nothing of theirs may remain.
   void ExpectKernelsEmpty(const std::function<void()>& remove) {
+    const Time start = Clock::now();
     remove();
     bool empty = PumpUntil(
         [&] {
@@ -375,6 +376,9 @@ class EngineKernelTest : public ::testing::Test {
         },
         seconds(10));
     EXPECT_TRUE(empty) << "engines left SAs or policies";
+    std::printf("kernels empty after %.0f ms\n",
+                std::chrono::duration<double, std::milli>(Clock::now() - start)
+                    .count());
     for (const char* ns : {kNsA, kNsB}) {
       EXPECT_EQ(Sh(absl::StrCat("ip -n ", ns, " xfrm state")).output, "") << ns;
       EXPECT_EQ(Sh(absl::StrCat("ip -n ", ns, " xfrm policy")).output, "")
