@@ -313,8 +313,8 @@ class EngineKernelTest : public ::testing::Test {
         a_->engine->SaPairs()[0].suite.c_str());
   }
 
-  // ping in `ns` (from `source` if set); the engines keep running meanwhile
-  // only through their timers, which no case needs during a ping.
+  // ping in `ns` (from `source` if set). The engines are not pumped while
+  // it runs: with the SAs already up, the kernel needs nothing from them.
   static kink::testing::CommandResult Ping(const char* ns, const char* to,
                                            const char* source = nullptr) {
     return Sh(absl::StrCat(
