@@ -426,6 +426,7 @@ absl::Status Engine::SetPeers(std::vector<PeerConfig> peers, Time now) {
         // Changed suites or lifetimes apply from the next CREATE.
         known.suites = std::move(updated.suites);
         known.config = std::move(updated.config);
+        known.accept = AcceptPolicy(known);
         continue;
       }
       // Other traffic, mode, protocols or address: the pairs no longer fit
@@ -441,6 +442,7 @@ absl::Status Engine::SetPeers(std::vector<PeerConfig> peers, Time now) {
       s.RemovePolicies(known);
       known.suites = std::move(updated.suites);
       known.config = std::move(updated.config);
+      known.accept = AcceptPolicy(known);
       if (absl::Status status = s.InstallPolicies(known); !status.ok()) {
         s.Emit(EventKind::kExchangeFailed, known.config.principal, nullptr,
                absl::StrCat("cannot install policies: ", status.message()));
@@ -452,6 +454,7 @@ absl::Status Engine::SetPeers(std::vector<PeerConfig> peers, Time now) {
     peer.reqid = s.next_reqid++;
     peer.suites = std::move(suites);
     peer.config = std::move(config);
+    peer.accept = AcceptPolicy(peer);
     peer.last_heard = now;
     if (peer.config.initiator) peer.next_create = now;
     if (absl::Status status = s.InstallPolicies(peer); !status.ok()) {

@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "agent/kink/engine/engine.h"
 #include "agent/kink/engine/suites.h"
+#include "agent/kink/isakmp/proposal_match.h"
 #include "agent/kink/isakmp/sa.h"
 #include "agent/kink/wire/constants.h"
 #include "agent/kink/wire/message.h"
@@ -52,7 +53,8 @@ struct PendingSaDeletion {
 struct PeerState {
   PeerConfig config;
   uint32_t reqid = 0;
-  std::vector<Suite> suites;  // config.proposals resolved
+  std::vector<Suite> suites;   // config.proposals resolved
+  isakmp::LocalPolicy accept;  // what a CREATE from the peer may select
   std::shared_ptr<const Ticket> ticket;
   std::optional<uint64_t> ticket_request;  // outstanding FetchTicket
   std::vector<uint8_t> peer_tgt;           // user-to-user: from TGT_REP
@@ -72,6 +74,11 @@ struct PeerState {
   std::optional<Time> next_create;     // when to (re)try a CREATE
   Time last_heard;                     // last authenticated message
 };
+
+// What a peer's suites accept, as one bundle: all of a peer's suites use the
+// same protocols (SetPeers checks), so their transforms are pooled per
+// protocol; the chosen combination is checked against the suites after.
+isakmp::LocalPolicy AcceptPolicy(const PeerState& peer);
 
 enum class TxKind { kCreate, kDelete, kStatus, kGetTgt };
 

@@ -30,9 +30,8 @@ ProtectedContent NotifyContent(uint16_t notify_type,
   return content;
 }
 
-// What a peer's suites accept, as one bundle: all of a peer's suites use the
-// same protocols (SetPeers checks), so their transforms are pooled per
-// protocol; the chosen combination is checked against the suites after.
+}  // namespace
+
 isakmp::LocalPolicy AcceptPolicy(const PeerState& peer) {
   isakmp::ProtocolPolicy ah{wi::ProtocolId::kAh, {}};
   isakmp::ProtocolPolicy esp{wi::ProtocolId::kEsp, {}};
@@ -60,6 +59,8 @@ isakmp::LocalPolicy AcceptPolicy(const PeerState& peer) {
   }
   return policy;
 }
+
+namespace {
 
 ProtectedContent KinkErrorContent(wire::KinkErrorCode code) {
   ProtectedContent content;
@@ -275,22 +276,6 @@ void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
         false, now);
     return;
   }
-  // Crossing CREATEs: the one from the smaller principal wins.
-  if (peer.create_xid.has_value()) {
-    if (config.local_principal < peer.config.principal) {
-      Reply(request, NotifyContent(kNotifyCreateCollision, &storage), false,
-            now);
-      return;
-    }
-    auto own = txs.find(*peer.create_xid);
-    if (own != txs.end()) {
-      DeleteSas(TxInboundIds(own->second));
-      txs.erase(own);
-    }
-    peer.create_xid.reset();
-    peer.next_create = now + config.create_retry;
-  }
-
   auto refuse = [&](wi::NotifyType notify, std::string why) {
     Emit(EventKind::kExchangeFailed, peer.config.principal, nullptr,
          absl::StrCat("CREATE from peer: ", why));
@@ -309,9 +294,7 @@ void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
   }
   std::optional<TrafficSelector> requested;
   if (id_count == 0) {
-    PeerConfig hosts = peer.config;
-    hosts.traffic.reset();
-    requested = ResolveTraffic(hosts, config.local.address);
+    requested = HostTraffic(config.local.address, peer.config.endpoint.address);
   } else if (id_count == 2) {  // IDci is theirs, IDcr ours
     requested = TrafficFromIds(*ids[1], *ids[0]);
   }
@@ -324,7 +307,7 @@ void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
   }
 
   wire::Result<isakmp::Selection> selection =
-      isakmp::SelectProposal(*offer, AcceptPolicy(peer));
+      isakmp::SelectProposal(*offer, peer.accept);
   SaPair pair;
   pair.mode = peer.config.mode;
   pair.initiated_here = false;
@@ -346,6 +329,22 @@ void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
     refuse(wi::NotifyType::kNoProposalChosen,
            "no acceptable proposal (NO_PROPOSAL_CHOSEN)");
     return;
+  }
+
+  // Crossing CREATEs (both valid): the one from the smaller principal wins.
+  if (peer.create_xid.has_value()) {
+    if (config.local_principal < peer.config.principal) {
+      Reply(request, NotifyContent(kNotifyCreateCollision, &storage), false,
+            now);
+      return;
+    }
+    auto own = txs.find(*peer.create_xid);
+    if (own != txs.end()) {
+      DeleteSas(TxInboundIds(own->second));
+      txs.erase(own);
+    }
+    peer.create_xid.reset();
+    peer.next_create = now + config.create_retry;
   }
 
   // Our inbound SPIs, one per protocol. Equal SPIs in both directions

@@ -73,6 +73,16 @@ std::optional<std::pair<xfrm::IpAddress, uint8_t>> IdNet(
 
 }  // namespace
 
+TrafficSelector HostTraffic(const xfrm::IpAddress& local,
+                            const xfrm::IpAddress& remote) {
+  TrafficSelector t;
+  t.local_net = local;
+  t.local_prefix = MaxPrefix(local);
+  t.remote_net = remote;
+  t.remote_prefix = MaxPrefix(remote);
+  return t;
+}
+
 TrafficSelector ResolveTraffic(const PeerConfig& peer,
                                const xfrm::IpAddress& local) {
   TrafficSelector t = peer.traffic.value_or(TrafficSelector{});

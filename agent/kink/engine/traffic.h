@@ -20,6 +20,10 @@ namespace kink::engine {
 TrafficSelector ResolveTraffic(const PeerConfig& peer,
                                const xfrm::IpAddress& local);
 
+// All traffic between the two endpoints (what no IDs mean).
+TrafficSelector HostTraffic(const xfrm::IpAddress& local,
+                            const xfrm::IpAddress& remote);
+
 // InvalidArgument when the selector cannot work: mixed families, host bits
 // set, ports without TCP/UDP/SCTP, or subnets in transport mode (which only
 // protects the endpoints' own traffic).
