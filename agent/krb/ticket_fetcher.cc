@@ -45,9 +45,15 @@ TicketFetcher::~TicketFetcher() {
   close(event_fd_);
 }
 
-void TicketFetcher::Request(uint64_t request_id, std::string peer) {
+void TicketFetcher::Request(uint64_t request_id, std::string peer,
+                            std::vector<uint8_t> peer_tgt) {
   absl::MutexLock lock(&mu_);
-  jobs_.push_back(Job{request_id, std::move(peer)});
+  jobs_.push_back(Job{request_id, std::move(peer), std::move(peer_tgt)});
+}
+
+void TicketFetcher::RequestOwnTgt(uint64_t request_id) {
+  absl::MutexLock lock(&mu_);
+  jobs_.push_back(Job{request_id, "", {}, /*own_tgt=*/true});
 }
 
 std::optional<TicketCompletion> TicketFetcher::NextCompletion() {
@@ -89,7 +95,12 @@ void TicketFetcher::Run() {
     absl::Duration backoff = options_.initial_backoff;
     absl::StatusOr<ServiceTicket> result;
     for (int attempt = 1;; ++attempt) {
-      result = identity_->GetServiceTicket(job.peer, absl::Now());
+      absl::Time now = absl::Now();
+      result =
+          job.own_tgt ? identity_->CurrentTgt(now)
+          : job.peer_tgt.empty()
+              ? identity_->GetServiceTicket(job.peer, now)
+              : identity_->GetUserToUserTicket(job.peer, job.peer_tgt, now);
       if (result.ok() || attempt >= options_.max_attempts ||
           GetKrbErrorKind(result.status()) != KrbErrorKind::kKdcUnreachable) {
         break;

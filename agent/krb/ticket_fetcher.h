@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -45,8 +46,14 @@ class TicketFetcher {
   // dropped.
   ~TicketFetcher();
 
-  // Non-blocking. The ticket arrives later as a TicketCompletion.
-  void Request(uint64_t request_id, std::string peer);
+  // Non-blocking. The ticket arrives later as a TicketCompletion. With
+  // `peer_tgt` (the peer's TGT from KINK GETTGT) the ticket is a
+  // user-to-user ticket issued against it.
+  void Request(uint64_t request_id, std::string peer,
+               std::vector<uint8_t> peer_tgt = {});
+  // Non-blocking: our own TGT (fetched if it is missing or expiring), for
+  // answering GETTGT as a user-to-user responder.
+  void RequestOwnTgt(uint64_t request_id);
   // Non-blocking; nullopt when nothing has completed.
   std::optional<TicketCompletion> NextCompletion();
   // Blocks up to `timeout` for a completion (tests, simple loops).
@@ -58,6 +65,8 @@ class TicketFetcher {
   struct Job {
     uint64_t id;
     std::string peer;
+    std::vector<uint8_t> peer_tgt;
+    bool own_tgt = false;
   };
   TicketFetcher(TicketFetcherOptions options,
                 std::unique_ptr<Identity> identity,

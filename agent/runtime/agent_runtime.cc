@@ -28,6 +28,10 @@ using Clock = engine::Clock;
 // Upper bound on one poll: the in-memory SAD ages its SAs only when told
 // the time, so it is told at least this often.
 constexpr std::chrono::milliseconds kMaxSleep{500};
+// Request ids of our own TGT fetches; the engine's count up from 1.
+constexpr uint64_t kOwnTgtRequest = uint64_t{1} << 63;
+// Retry of a failed TGT fetch.
+constexpr std::chrono::seconds kTgtRetry{30};
 
 std::string SpiHex(uint32_t spi) {
   char text[16];
@@ -49,6 +53,14 @@ struct AgentRuntime::Impl {
   SystemRng rng;
   std::unique_ptr<engine::Engine> engine;
   bool status_dirty = true;
+  // Our TGT, served to user-to-user peers (GETTGT) and used to verify their
+  // tickets. Refreshed on the fetcher thread, so the engine never waits.
+  std::optional<krb::ServiceTicket> own_tgt;
+  bool own_tgt_pending = false;
+  Clock::time_point own_tgt_refresh_at;
+  uint64_t own_tgt_requests = 0;
+
+  void MaybeRefreshTgt(Clock::time_point now);
 
   void Perform(Clock::time_point now);
   void Step(Clock::time_point now);
@@ -66,15 +78,7 @@ void AgentRuntime::Impl::Perform(Clock::time_point now) {
         spdlog::debug("{}", std::string(sent.message()));
       }
     } else if (auto* fetch = std::get_if<engine::FetchTicket>(&*action)) {
-      if (!fetch->peer_tgt.empty()) {
-        engine->OnTicket(fetch->request_id,
-                         absl::UnimplementedError(
-                             "user-to-user tickets are not fetched by this "
-                             "agent build"),
-                         now);
-        continue;
-      }
-      fetcher->Request(fetch->request_id, fetch->peer);
+      fetcher->Request(fetch->request_id, fetch->peer, fetch->peer_tgt);
     } else {
       const auto& event = std::get<engine::EngineEvent>(*action);
       bool problem = event.kind == engine::EventKind::kExchangeFailed ||
@@ -107,6 +111,21 @@ void AgentRuntime::Impl::ReadDatagrams(Clock::time_point now) {
 void AgentRuntime::Impl::ReadTickets(Clock::time_point now) {
   while (std::optional<krb::TicketCompletion> done =
              fetcher->NextCompletion()) {
+    if (done->request_id & kOwnTgtRequest) {
+      own_tgt_pending = false;
+      if (done->ticket.ok()) {
+        // Refresh when two thirds of its life have passed.
+        absl::Duration left = done->ticket->end_time - absl::Now();
+        own_tgt_refresh_at = now + std::chrono::seconds(std::max<int64_t>(
+                                       1, absl::ToInt64Seconds(left) * 2 / 3));
+        own_tgt = *std::move(done->ticket);
+      } else {
+        spdlog::warn("cannot fetch our TGT (user-to-user peers wait): {}",
+                     std::string(done->ticket.status().message()));
+        own_tgt_refresh_at = now + kTgtRetry;
+      }
+      continue;
+    }
     if (done->ticket.ok()) {
       engine->OnTicket(
           done->request_id,
@@ -118,7 +137,14 @@ void AgentRuntime::Impl::ReadTickets(Clock::time_point now) {
   }
 }
 
+void AgentRuntime::Impl::MaybeRefreshTgt(Clock::time_point now) {
+  if (own_tgt_pending || now < own_tgt_refresh_at) return;
+  own_tgt_pending = true;
+  fetcher->RequestOwnTgt(kOwnTgtRequest | ++own_tgt_requests);
+}
+
 void AgentRuntime::Impl::Step(Clock::time_point now) {
+  MaybeRefreshTgt(now);
   if (memory != nullptr) memory->OnTime(now);
   while (std::optional<xfrm::XfrmEvent> event = kernel->NextEvent()) {
     engine->OnKernelEvent(*event, now);
@@ -191,6 +217,7 @@ absl::Status AgentRuntime::Impl::Loop(int stop_fd,
     if (std::optional<Clock::time_point> next = engine->NextTimer()) {
       wake = std::min(wake, *next);
     }
+    if (!own_tgt_pending) wake = std::min(wake, own_tgt_refresh_at);
     if (until.has_value()) wake = std::min(wake, *until);
     int timeout_ms = static_cast<int>(std::max<int64_t>(
         0, std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now())
@@ -244,6 +271,13 @@ absl::StatusOr<std::unique_ptr<AgentRuntime>> AgentRuntime::Create(
   kerberos.verifier.server_principal = options.principal;
   kerberos.verifier.replay_cache = *replay;
   kerberos.local_principal = options.principal;
+  Impl* raw = impl.get();
+  kerberos.local_tgt = [raw]() -> absl::StatusOr<krb::ServiceTicket> {
+    if (!raw->own_tgt.has_value()) {
+      return absl::UnavailableError("our TGT is not fetched yet");
+    }
+    return *raw->own_tgt;
+  };
   absl::StatusOr<std::unique_ptr<engine::Kerberos>> engine_kerberos =
       krb::CreateEngineKerberos(impl->ctx, kerberos);
   if (!engine_kerberos.ok()) return engine_kerberos.status();

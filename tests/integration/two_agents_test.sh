@@ -123,4 +123,21 @@ gone() { [[ -z "$(pairs "$work/b.json")" ]]; }
 wait_for 5 gone || fail "b still has a pair after a's DELETE"
 grep -q "peer sent DELETE" "$work/b.log" || fail "b logged no DELETE"
 kill "$pid_b"; wait "$pid_b" || fail "b did not exit 0"
+
+# User-to-user: a asks b for its TGT (GETTGT), gets a ticket issued against
+# it, and b verifies the CREATE with its TGT session key.
+peers "$work/a.yaml" kink/host-b.test 127.0.0.2 "$port_b" true
+echo "    user_to_user: true" >> "$work/a.yaml"
+rm -f "$work/a.json" "$work/b.json"
+run_agent a host-a 127.0.0.1 "$port_a" "$work/a.yaml"
+pid_a=${pids[-1]}
+run_agent b host-b 127.0.0.2 "$port_b" "$work/b.yaml"
+pid_b=${pids[-1]}
+wait_for 15 have_pair || fail "no user-to-user SA pair within 15 s"
+read -r peer_a in_a out_a suite_a <<< "$(pairs "$work/a.json")"
+read -r peer_b in_b out_b suite_b <<< "$(pairs "$work/b.json")"
+[[ "$in_a" == "$out_b" && "$out_a" == "$in_b" ]] || fail "u2u SPIs not mirrored"
+kill "$pid_a" "$pid_b"
+wait "$pid_a" || fail "a did not exit 0"
+wait "$pid_b" || fail "b did not exit 0"
 echo PASS
