@@ -3,9 +3,14 @@
 // cached, SA pairs installed in each side's in-memory SAD. Datagrams are
 // handed over directly (no sockets). Starts a private KDC on loopback.
 //   bazel run -c opt //tests/bench/engine:engine_bench
+#include <arpa/inet.h>
 #include <malloc.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -330,11 +335,23 @@ struct Wire {
   std::vector<uint8_t> bytes;
 };
 
-// Single producer, single consumer; the consumer takes everything at once.
-class WireQueue {
+// How datagrams cross between the threads (one direction).
+class Channel {
  public:
-  // Appends a batch (emptied): one lock and at most one wake-up per batch.
-  void PushAll(std::vector<Wire>& batch) {
+  virtual ~Channel() = default;
+  // Sends a batch (emptied).
+  virtual void PushAll(std::vector<Wire>& batch) = 0;
+  // Swaps the waiting datagrams into `out` (emptied first); with `wait`,
+  // waits up to `timeout` while none are waiting.
+  virtual void TakeAll(std::vector<Wire>& out, bool wait,
+                       std::chrono::microseconds timeout) = 0;
+};
+
+// Single producer, single consumer; the consumer takes everything at once.
+class WireQueue final : public Channel {
+ public:
+  // One lock and at most one wake-up per batch.
+  void PushAll(std::vector<Wire>& batch) override {
     if (batch.empty()) return;
     bool wake;
     {
@@ -349,10 +366,8 @@ class WireQueue {
     batch.clear();
     if (wake) cv_.notify_one();
   }
-  // Swaps the queued datagrams into `out` (emptied first); with `wait`, waits
-  // up to `timeout` while none are queued.
   void TakeAll(std::vector<Wire>& out, bool wait,
-               std::chrono::microseconds timeout) {
+               std::chrono::microseconds timeout) override {
     out.clear();
     std::unique_lock<std::mutex> lock(mu_);
     if (queue_.empty() && wait) {
@@ -379,6 +394,87 @@ xfrm::IpAddress ResponderAddress(int i) {
 int ResponderIndex(const xfrm::IpAddress& address) {
   absl::Span<const uint8_t> b = address.bytes();
   return b[2] * 256 + b[3];
+}
+
+// Loopback UDP: one socket per thread (127.0.0.1, kernel-chosen ports). The
+// 32 responder engines share their thread's socket, so each datagram carries
+// a 2-octet harness prefix naming the responder it goes to or comes from.
+class UdpChannel final : public Channel {
+ public:
+  // Sends from `send_fd` to the socket `recv_fd` is bound to; `to_responders`
+  // says which way (what the prefix means).
+  UdpChannel(int send_fd, int recv_fd, bool to_responders, Endpoint initiator)
+      : send_fd_(send_fd),
+        recv_fd_(recv_fd),
+        to_responders_(to_responders),
+        initiator_(initiator) {
+    socklen_t len = sizeof(dest_);
+    getsockname(recv_fd, reinterpret_cast<sockaddr*>(&dest_), &len);
+  }
+  void PushAll(std::vector<Wire>& batch) override {
+    for (Wire& wire : batch) {
+      int i =
+          ResponderIndex(to_responders_ ? wire.to.address : wire.from.address);
+      buffer_.resize(2 + wire.bytes.size());
+      buffer_[0] = static_cast<uint8_t>(i >> 8);
+      buffer_[1] = static_cast<uint8_t>(i);
+      std::copy(wire.bytes.begin(), wire.bytes.end(), buffer_.begin() + 2);
+      if (sendto(send_fd_, buffer_.data(), buffer_.size(), 0,
+                 reinterpret_cast<const sockaddr*>(&dest_),
+                 sizeof(dest_)) < 0) {
+        ++send_errors;
+      }
+    }
+    batch.clear();
+  }
+  void TakeAll(std::vector<Wire>& out, bool wait,
+               std::chrono::microseconds timeout) override {
+    out.clear();
+    uint8_t buffer[65536];
+    for (;;) {
+      ssize_t n = recv(recv_fd_, buffer, sizeof(buffer), MSG_DONTWAIT);
+      if (n < 0) {
+        if (!out.empty() || !wait) return;
+        pollfd pfd{recv_fd_, POLLIN, 0};
+        if (poll(&pfd, 1, static_cast<int>(timeout.count() / 1000)) <= 0) {
+          return;
+        }
+        wait = false;
+        continue;
+      }
+      if (n < 2) continue;
+      Endpoint responder{ResponderAddress(buffer[0] * 256 + buffer[1]), 910};
+      Wire wire;
+      wire.from = to_responders_ ? initiator_ : responder;
+      wire.to = to_responders_ ? responder : initiator_;
+      wire.bytes.assign(buffer + 2, buffer + n);
+      out.push_back(std::move(wire));
+    }
+  }
+  std::atomic<uint64_t> send_errors{0};
+
+ private:
+  int send_fd_, recv_fd_;
+  bool to_responders_;
+  Endpoint initiator_;
+  sockaddr_in dest_{};
+  std::vector<uint8_t> buffer_;
+};
+
+// A UDP socket on 127.0.0.1 with a large receive buffer (loopback drops
+// what does not fit).
+int LoopbackSocket() {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  int size = 8 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 // The KDC, principals, keytabs and tickets: set up once per process.
@@ -481,20 +577,39 @@ struct TwoThreadResult {
 };
 
 TwoThreadResult RunTwoThreads(TwoThreadSetup& setup, uint16_t pfs_group,
-                              int64_t exchanges, Duration timer_period) {
+                              int64_t exchanges, Duration timer_period,
+                              bool udp) {
   const int peers = setup.peers();
   const int64_t warmup = 4 * peers;
   TwoThreadResult result;
   krb::KrbContextOptions context;
   context.config_path = setup.kdc_->krb5_conf_path();
-  WireQueue to_responders, to_initiator;
+  const Endpoint initiator_endpoint{*xfrm::IpAddress::Parse("10.1.0.1"), 910};
+  std::unique_ptr<Channel> to_responders_channel, to_initiator_channel;
+  int initiator_fd = -1, responder_fd = -1;
+  if (udp) {
+    initiator_fd = LoopbackSocket();
+    responder_fd = LoopbackSocket();
+    if (initiator_fd < 0 || responder_fd < 0) {
+      result.error = "cannot bind loopback UDP sockets";
+      return result;
+    }
+    to_responders_channel = std::make_unique<UdpChannel>(
+        initiator_fd, responder_fd, true, initiator_endpoint);
+    to_initiator_channel = std::make_unique<UdpChannel>(
+        responder_fd, initiator_fd, false, initiator_endpoint);
+  } else {
+    to_responders_channel = std::make_unique<WireQueue>();
+    to_initiator_channel = std::make_unique<WireQueue>();
+  }
+  Channel& to_responders = *to_responders_channel;
+  Channel& to_initiator = *to_initiator_channel;
   std::atomic<bool> stop{false};
   std::atomic<bool> responders_ready{false};
   // Written by the responder thread, read after join.
   std::vector<std::pair<uint32_t, uint32_t>> responder_pairs;
   std::string responder_error;
   EngineStats responder_stats;
-  const Endpoint initiator_endpoint{*xfrm::IpAddress::Parse("10.1.0.1"), 910};
 
   std::thread responder_thread([&] {
     // Everything Kerberos on this thread is made here and used only here.
@@ -697,6 +812,10 @@ TwoThreadResult RunTwoThreads(TwoThreadSetup& setup, uint16_t pfs_group,
   }
   stop = true;
   responder_thread.join();
+  if (udp) {
+    close(initiator_fd);
+    close(responder_fd);
+  }
 
   // Verification: every exchange installed a pair on both sides, the same
   // SPIs on each (initiator in = responder out and vice versa).
@@ -731,12 +850,14 @@ TwoThreadResult RunTwoThreads(TwoThreadSetup& setup, uint16_t pfs_group,
 }
 
 // Arguments: PFS group (0 none, 19 ECP256, 14 MODP2048), peers (CREATEs in
-// flight), OnTimer period in ms. Thread CPU counts everything on that thread
-// (engines, queue, harness); the run is verified pair by pair (RunTwoThreads).
+// flight), OnTimer period in ms, transport (0 queue, 1 loopback UDP). Thread
+// CPU counts everything on that thread (engines, queue, harness); the run is
+// verified pair by pair (RunTwoThreads).
 void BM_CreateExchangeTwoThreads(benchmark::State& state) {
   const auto pfs_group = static_cast<uint16_t>(state.range(0));
   const int peers = static_cast<int>(state.range(1));
   const Duration timer_period = std::chrono::milliseconds(state.range(2));
+  const bool udp = state.range(3) == 1;
   static std::map<int, TwoThreadSetup*> setups;
   if (setups[peers] == nullptr) setups[peers] = new TwoThreadSetup(peers);
   const int64_t exchanges = pfs_group == 0    ? 100000
@@ -744,7 +865,8 @@ void BM_CreateExchangeTwoThreads(benchmark::State& state) {
                                               : 4000;
   TwoThreadResult result;
   for (auto _ : state) {
-    result = RunTwoThreads(*setups[peers], pfs_group, exchanges, timer_period);
+    result =
+        RunTwoThreads(*setups[peers], pfs_group, exchanges, timer_period, udp);
     if (!result.error.empty()) {
       state.SkipWithError(result.error.c_str());
       break;
@@ -766,10 +888,11 @@ void BM_CreateExchangeTwoThreads(benchmark::State& state) {
 }
 
 BENCHMARK(BM_CreateExchangeTwoThreads)
-    ->Args({0, 32, 1000})
-    ->Args({0, 32, 100})
-    ->Args({19, 32, 1000})
-    ->Args({14, 32, 1000})
+    ->Args({0, 32, 1000, 0})
+    ->Args({0, 32, 100, 0})
+    ->Args({19, 32, 1000, 0})
+    ->Args({14, 32, 1000, 0})
+    ->Args({0, 32, 1000, 1})
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
