@@ -11,6 +11,10 @@ namespace kink::crypto {
 
 std::unique_ptr<engine::KeyExchange> CreateOpenSslKeyExchange();
 
+// Bit length of a private key from CreateOpenSslKeyExchange (the exponent for
+// MODP, the scalar for EC); -1 for other keys. For tests.
+int PrivateKeyBitsForTesting(const engine::DhPrivateKey& key);
+
 }  // namespace kink::crypto
 
 #endif  // KINK_AGENT_CRYPTO_OPENSSL_KEY_EXCHANGE_H_
