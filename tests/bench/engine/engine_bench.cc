@@ -623,7 +623,7 @@ TwoThreadResult RunTwoThreads(TwoThreadSetup& setup, uint16_t pfs_group,
                                Endpoint{ResponderAddress(i), 910}, 100 + i,
                                key_exchange.get(), now));
       PeerConfig to_init{
-          setup.initiator_principal_, initiator_endpoint, {"aes128gcm16"}};
+          setup.initiator_principal_, initiator_endpoint, {{"aes128gcm16"}}};
       to_init.initiator = false;
       to_init.dpd_interval = std::chrono::seconds(0);
       to_init.pfs_group = pfs_group;
@@ -714,8 +714,9 @@ TwoThreadResult RunTwoThreads(TwoThreadSetup& setup, uint16_t pfs_group,
   absl::flat_hash_map<std::string, int> peer_index;
   for (int i = 0; i < peers; ++i) {
     peer_endpoints.push_back(Endpoint{ResponderAddress(i), 910});
-    PeerConfig config{
-        setup.responder_principals_[i], peer_endpoints.back(), {"aes128gcm16"}};
+    PeerConfig config{setup.responder_principals_[i],
+                      peer_endpoints.back(),
+                      {{"aes128gcm16"}}};
     config.dpd_interval = std::chrono::seconds(0);
     config.pfs_group = pfs_group;
     configs.push_back(config);
