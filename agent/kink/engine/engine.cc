@@ -51,7 +51,7 @@ uint32_t Engine::State::AllocateXid() {
   // and unlikely to match a previous run's (the EPOCH covers the rest).
   do {
     ++next_xid;
-  } while (txs.contains(next_xid));
+  } while (txs.contains(next_xid) || completed.contains(next_xid));
   return next_xid;
 }
 
@@ -100,6 +100,15 @@ std::vector<xfrm::SaId> Engine::State::OutboundIds(const PeerState& peer,
     ids.push_back(OutboundId(peer, xfrm::IpsecProtocol::kAh, pair.ah.outbound));
   }
   return ids;
+}
+
+bool Engine::State::Holds(const PeerState& peer, const SaPair& pair,
+                          const xfrm::SaId& id) const {
+  bool ah = id.proto == xfrm::IpsecProtocol::kAh;
+  if (!(ah ? pair.suite.ah : pair.suite.esp).has_value()) return false;
+  const SpiPair& spis = ah ? pair.ah : pair.esp;
+  return (id.spi == spis.inbound && id.dst == config.local.address) ||
+         (id.spi == spis.outbound && id.dst == peer.config.endpoint.address);
 }
 
 absl::StatusOr<std::vector<xfrm::SaConfig>> Engine::State::KeyedSas(
@@ -546,15 +555,11 @@ void Engine::OnKernelEvent(const xfrm::XfrmEvent& event, Time now) {
   const auto& expire = std::get<xfrm::ExpireEvent>(event);
   for (auto& [name, peer] : s.peers) {
     for (auto it = peer.pairs.begin(); it != peer.pairs.end(); ++it) {
-      std::vector<xfrm::SaId> in = s.InboundIds(*it);
-      std::vector<xfrm::SaId> out = s.OutboundIds(peer, *it);
-      bool inbound = std::find(in.begin(), in.end(), expire.id) != in.end();
-      bool outbound = std::find(out.begin(), out.end(), expire.id) != out.end();
-      if (!inbound && !outbound) continue;
+      if (!s.Holds(peer, *it, expire.id)) continue;
       if (expire.hard) {
         // The kernel removed one SA: remove the rest, never keep a part.
-        s.DeleteSas(in);
-        s.DeleteSas(out);
+        s.DeleteSas(s.InboundIds(*it));
+        s.DeleteSas(s.OutboundIds(peer, *it));
         SaPair gone = *it;
         peer.pairs.erase(it);
         ++s.stats.sa_pairs_deleted;

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -117,7 +118,8 @@ struct InitiatorTx {
   uint32_t esp_spi = 0;
   uint32_t ah_spi = 0;
   bool rekey = false;
-  // CREATE after the REPLY: kept to answer duplicate REPLYs with an ACK.
+  // CREATE after the REPLY: kept (in State::completed) to answer
+  // duplicate REPLYs with an ACK.
   bool completed = false;
   Time forget_at;
   // DELETE: our inbound SAs of the pair, removed after the answer.
@@ -170,8 +172,18 @@ struct Engine::State {
   Rng* rng = nullptr;
 
   std::map<std::string, PeerState> peers;  // by principal
-  std::map<uint32_t, InitiatorTx> txs;     // by XID
-  std::map<std::pair<std::string, uint32_t>, CachedReply> replies;
+  std::map<uint32_t, InitiatorTx> txs;     // in flight, by XID
+  // Finished CREATEs, kept reply_cache_lifetime to re-ACK duplicate
+  // REPLYs; expired in order from a FIFO (the lifetime is fixed), so timers
+  // never walk them.
+  std::map<uint32_t, InitiatorTx> completed;
+  std::deque<std::pair<Time, uint32_t>> completed_expiry;
+  using ReplyKey = std::pair<std::string, uint32_t>;  // (principal, XID)
+  std::map<ReplyKey, CachedReply> replies;
+  // Expiry of cached REPLYs in order (entries may be stale: checked when
+  // due), and the few REPLYs resent until their ACK comes.
+  std::deque<std::pair<Time, ReplyKey>> reply_expiry;
+  std::set<ReplyKey> awaiting_ack;
   std::vector<PendingSaDeletion> deletions;
   absl::flat_hash_map<uint64_t, std::string> ticket_requests;  // id -> peer
   uint64_t next_ticket_request = 1;
@@ -202,6 +214,10 @@ struct Engine::State {
   xfrm::SaId InboundId(xfrm::IpsecProtocol proto, uint32_t spi) const;
   xfrm::SaId OutboundId(const PeerState& peer, xfrm::IpsecProtocol proto,
                         uint32_t spi) const;
+  // Whether `id` is one of the pair's SAs (no allocation: kernel events
+  // are matched against every pair).
+  bool Holds(const PeerState& peer, const SaPair& pair,
+             const xfrm::SaId& id) const;
   std::vector<xfrm::SaId> InboundIds(const SaPair& pair) const;
   std::vector<xfrm::SaId> OutboundIds(const PeerState& peer,
                                       const SaPair& pair) const;
@@ -251,7 +267,7 @@ struct Engine::State {
   void RespondDelete(Request& request, PeerState& peer, Time now);
   void Reply(Request& request, const ProtectedContent& content, bool ack_req,
              Time now, CachedReply extra = {});
-  void HandleAck(CachedReply& cached, const std::string& principal, Time now);
+  void HandleAck(const ReplyKey& key, CachedReply& cached, Time now);
   void SendUnauthenticatedError(const Endpoint& to, uint32_t xid,
                                 wire::KinkErrorCode code, Time now);
   void OnGetTgt(const Endpoint& from, const wire::Message& message, Time now);

@@ -480,8 +480,11 @@ void Engine::State::OnTxExhausted(InitiatorTx& tx, Time now) {
 
 void Engine::State::OnReply(const Endpoint& from, const wire::Message& message,
                             Time now) {
-  auto it = txs.find(message.header.xid);
-  if (it == txs.end() || it->second.to.address != from.address) {
+  // In flight, or a finished CREATE whose REPLY came again.
+  std::map<uint32_t, InitiatorTx>& home =
+      txs.contains(message.header.xid) ? txs : completed;
+  auto it = home.find(message.header.xid);
+  if (it == home.end() || it->second.to.address != from.address) {
     ++stats.dropped_unsolicited;
     return;
   }
@@ -515,8 +518,8 @@ void Engine::State::OnReply(const Endpoint& from, const wire::Message& message,
     peer->last_heard = now;
     CheckEpoch(*peer, ap_rep->epoch, now);
   }
-  it = txs.find(xid);  // the epoch check may have ended the transaction
-  if (it == txs.end()) return;
+  it = home.find(xid);  // the epoch check may have ended the transaction
+  if (it == home.end()) return;
   if (tx.completed) {
     // A duplicate REPLY to a finished 3-way CREATE: our ACK was lost.
     if (message.header.ack_req) SendAck(tx, now);
@@ -722,6 +725,12 @@ void Engine::State::OnCreateReply(InitiatorTx& tx, PeerState& peer,
   tx.completed = true;
   tx.forget_at = now + config.reply_cache_lifetime;
   tx.qm_bytes.clear();
+  tx.offer.reset();
+  tx.dh.reset();
+  uint32_t xid = tx.xid;
+  completed_expiry.emplace_back(tx.forget_at, xid);
+  auto node = txs.extract(xid);  // `tx` moves with its node, unchanged
+  completed.insert(std::move(node));
 }
 
 }  // namespace kink::engine

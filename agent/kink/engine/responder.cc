@@ -125,11 +125,13 @@ void Engine::State::Reply(Request& request, const ProtectedContent& content,
                      wire::ApRepPayload{config.epoch, request.accepted.ap_rep},
                      content, *request.accepted.crypto);
   if (!bytes.ok()) return;
-  CachedReply& cached = replies[{request.client, request.xid}] =
-      std::move(extra);
+  ReplyKey key{request.client, request.xid};
+  CachedReply& cached = replies[key] = std::move(extra);
   cached.bytes = *bytes;
   cached.to = request.reply_to;
   cached.expires = now + config.reply_cache_lifetime;
+  if (cached.awaiting_ack) awaiting_ack.insert(key);
+  reply_expiry.emplace_back(cached.expires, std::move(key));
   Send(request.reply_to, *std::move(bytes));
 }
 
@@ -187,7 +189,7 @@ void Engine::State::OnCommand(const Endpoint& from,
   std::pair<std::string, uint32_t> key{accepted->client, message.header.xid};
   if (auto cached = replies.find(key); cached != replies.end()) {
     if (message.header.type == wire::MessageType::kAck) {
-      HandleAck(cached->second, accepted->client, now);
+      HandleAck(cached->first, cached->second, now);
     } else {
       // A retransmitted request: the same REPLY, never a second SA.
       ++stats.replies_from_cache;
@@ -473,11 +475,14 @@ void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
   Reply(request, content, true, now, std::move(waiting));
 }
 
-void Engine::State::HandleAck(CachedReply& cached, const std::string& principal,
+void Engine::State::HandleAck(const ReplyKey& key, CachedReply& cached,
                               Time now) {
   if (!cached.awaiting_ack) return;  // duplicate ACK
+  const std::string& principal = key.first;
   cached.awaiting_ack = false;
+  awaiting_ack.erase(key);
   cached.expires = now + config.reply_cache_lifetime;
+  reply_expiry.emplace_back(cached.expires, key);
   PeerState* peer = FindPeer(principal);
   const SaPair pair = cached.pending_pair;
   absl::Status installed =

@@ -12,12 +12,15 @@ std::optional<Time> Engine::State::NextTimer() const {
   auto consider = [&next](Time t) {
     if (!next.has_value() || t < *next) next = t;
   };
-  for (const auto& [xid, tx] : txs) {
-    consider(tx.completed ? tx.forget_at : tx.next_send);
-  }
-  for (const auto& [key, cached] : replies) {
-    consider(cached.expires);
-    if (cached.awaiting_ack) consider(cached.next_resend);
+  // Only what is in flight is walked; what merely expires is in FIFOs.
+  for (const auto& [xid, tx] : txs) consider(tx.next_send);
+  if (!completed_expiry.empty()) consider(completed_expiry.front().first);
+  if (!reply_expiry.empty()) consider(reply_expiry.front().first);
+  for (const ReplyKey& key : awaiting_ack) {
+    auto it = replies.find(key);
+    if (it != replies.end() && it->second.awaiting_ack) {
+      consider(it->second.next_resend);
+    }
   }
   for (const PendingSaDeletion& deletion : deletions) consider(deletion.due);
   for (const auto& [name, peer] : peers) {
@@ -39,43 +42,67 @@ void Engine::State::OnTimer(Time now) {
   // Transactions: collect first, since handling one may end others.
   std::vector<uint32_t> due;
   for (const auto& [xid, tx] : txs) {
-    if ((tx.completed ? tx.forget_at : tx.next_send) <= now) due.push_back(xid);
+    if (tx.next_send <= now) due.push_back(xid);
   }
   for (uint32_t xid : due) {
     auto it = txs.find(xid);
     if (it == txs.end()) continue;
     InitiatorTx& tx = it->second;
-    if (tx.completed) {
-      txs.erase(it);
-    } else if (tx.tries >= tx.max_tries) {
+    if (tx.tries >= tx.max_tries) {
       OnTxExhausted(tx, now);
     } else if (absl::Status sent = SendAttempt(tx, now); !sent.ok()) {
       FailTx(tx, std::string(sent.message()), now);
     }
   }
 
-  for (auto it = replies.begin(); it != replies.end();) {
-    CachedReply& cached = it->second;
-    bool give_up = cached.awaiting_ack &&
-                   cached.reply_tries >= config.retransmit.max_tries &&
-                   cached.next_resend <= now;
-    if (cached.expires <= now || give_up) {
-      if (cached.awaiting_ack) {
-        // No ACK ever came: the inbound half must not stay alone.
-        DeleteSas(InboundIds(cached.pending_pair));
-        Emit(EventKind::kExchangeFailed, it->first.first, &cached.pending_pair,
-             "3-way CREATE: no ACK");
-      }
-      it = replies.erase(it);
+  while (!completed_expiry.empty() && completed_expiry.front().first <= now) {
+    uint32_t xid = completed_expiry.front().second;
+    completed_expiry.pop_front();
+    auto it = completed.find(xid);
+    if (it != completed.end() && it->second.forget_at <= now) {
+      completed.erase(it);
+    }
+  }
+
+  // 3-way REPLYs are resent until their ACK comes, within the budget; then
+  // the inbound half installed for them must not stay alone.
+  for (auto key = awaiting_ack.begin(); key != awaiting_ack.end();) {
+    auto it = replies.find(*key);
+    if (it == replies.end() || !it->second.awaiting_ack) {
+      key = awaiting_ack.erase(key);
       continue;
     }
-    if (cached.awaiting_ack && cached.next_resend <= now) {
-      ++cached.reply_tries;
-      ++stats.retransmissions;
-      cached.next_resend = now + Backoff(cached.reply_tries);
-      Send(cached.to, cached.bytes);
+    CachedReply& cached = it->second;
+    if (cached.next_resend > now) {
+      ++key;
+      continue;
     }
-    ++it;
+    if (cached.reply_tries >= config.retransmit.max_tries) {
+      DeleteSas(InboundIds(cached.pending_pair));
+      Emit(EventKind::kExchangeFailed, it->first.first, &cached.pending_pair,
+           "3-way CREATE: no ACK");
+      replies.erase(it);
+      key = awaiting_ack.erase(key);
+      continue;
+    }
+    ++cached.reply_tries;
+    ++stats.retransmissions;
+    cached.next_resend = now + Backoff(cached.reply_tries);
+    Send(cached.to, cached.bytes);
+    ++key;
+  }
+  while (!reply_expiry.empty() && reply_expiry.front().first <= now) {
+    auto it = replies.find(reply_expiry.front().second);
+    reply_expiry.pop_front();
+    // Stale entries: replaced, extended by an ACK, or already gone.
+    if (it == replies.end() || it->second.expires > now) continue;
+    if (it->second.awaiting_ack) {
+      DeleteSas(InboundIds(it->second.pending_pair));
+      Emit(EventKind::kExchangeFailed, it->first.first,
+           &it->second.pending_pair, "3-way CREATE: no ACK");
+      awaiting_ack.erase(it->first);
+    }
+    replies.erase(it);
   }
 
   auto split =
