@@ -29,6 +29,10 @@ for p in s["sa_pairs"]:
     role = "initiator" if p["initiated_here"] else "responder"
     print(f"  peer {p['peer']}  suite {p['suite']}  {p['mode']}  "
           f"in {p['inbound_spi']}  out {p['outbound_spi']}  ({role})")
+for k in s.get("kernel_sas", []):
+    state = "larval" if k["larval"] else k["algorithm"]
+    print(f"    kernel SA {k['protocol']} {k['spi']} {k['src']} -> {k['dst']} "
+          f"{k['mode']} {state}, {k['packets']} packets")
 st = s["stats"]
 print(f"  creates completed {st['creates_completed']}, pairs installed "
       f"{st['sa_pairs_installed']}, deleted {st['sa_pairs_deleted']}, "

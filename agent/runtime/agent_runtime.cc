@@ -53,6 +53,7 @@ struct AgentRuntime::Impl {
   SystemRng rng;
   std::unique_ptr<engine::Engine> engine;
   bool status_dirty = true;
+  Clock::time_point next_status_at;  // counters change without events
   // Our TGT, served to user-to-user peers (GETTGT) and used to verify their
   // tickets. Refreshed on the fetcher thread, so the engine never waits.
   std::optional<krb::ServiceTicket> own_tgt;
@@ -151,7 +152,13 @@ void AgentRuntime::Impl::Step(Clock::time_point now) {
   }
   engine->OnTimer(now);
   Perform(now);
-  if (status_dirty) WriteStatus();
+  if (!options.status_file.empty() && now >= next_status_at) {
+    status_dirty = true;
+  }
+  if (status_dirty) {
+    WriteStatus();
+    next_status_at = now + options.status_interval;
+  }
 }
 
 void AgentRuntime::Impl::WriteStatus() {
@@ -179,6 +186,31 @@ void AgentRuntime::Impl::WriteStatus() {
     pairs.push_back(std::move(p));
   }
   status["sa_pairs"] = std::move(pairs);
+  // The kernel's own view: every SA this agent owns, with its counters, so
+  // the file proves what is installed and whether it carries traffic.
+  nlohmann::json sas = nlohmann::json::array();
+  if (absl::StatusOr<xfrm::OwnedState> owned = kernel->ListOwned();
+      owned.ok()) {
+    for (const xfrm::SaInfo& sa : owned->sas) {
+      nlohmann::json entry;
+      entry["protocol"] = std::string(xfrm::ToString(sa.id.proto));
+      entry["spi"] = SpiHex(sa.id.spi);
+      entry["src"] = sa.src.ToString();
+      entry["dst"] = sa.id.dst.ToString();
+      entry["mode"] = std::string(xfrm::ToString(sa.mode));
+      entry["larval"] = sa.larval;
+      entry["algorithm"] = sa.algorithm;
+      entry["bytes"] = sa.counters.bytes;
+      entry["packets"] = sa.counters.packets;
+      entry["integrity_failures"] = sa.counters.integrity_failures;
+      entry["replay_failures"] =
+          sa.counters.replay_failures + sa.counters.replay_window_failures;
+      sas.push_back(std::move(entry));
+    }
+  } else {
+    status["kernel_error"] = std::string(owned.status().message());
+  }
+  status["kernel_sas"] = std::move(sas);
   const engine::EngineStats& s = engine->stats();
   status["stats"] = {
       {"datagrams_received", s.datagrams_received},

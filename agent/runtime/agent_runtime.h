@@ -29,9 +29,11 @@ struct RuntimeOptions {
   engine::Endpoint local;
   // Timers and limits; local_principal, local and epoch are filled in.
   engine::EngineConfig engine;
-  // JSON snapshot of SA pairs and counters, rewritten (atomically) after
-  // every change; empty: none.
+  // JSON snapshot of SA pairs, the kernel's SAs with their counters and
+  // the engine's counters, rewritten (atomically) after every change and
+  // every `status_interval`; empty: none.
   std::string status_file;
+  std::chrono::seconds status_interval{10};
   // After a stop, how long DELETEs may take to be answered.
   std::chrono::milliseconds shutdown_grace{1500};
 };

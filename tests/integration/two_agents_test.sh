@@ -102,6 +102,18 @@ read -r peer_b in_b out_b suite_b <<< "$(pairs "$work/b.json")"
 [[ "$in_a" == "$out_b" && "$out_a" == "$in_b" ]] || fail "SPIs not mirrored: a $in_a/$out_a b $in_b/$out_b"
 [[ "$suite_a" == aes256gcm16 && "$suite_b" == aes256gcm16 ]] || fail "suites $suite_a $suite_b"
 grep -q "2-way CREATE" "$work/a.log" || fail "a logged no 2-way CREATE"
+# The status files also list what each kernel holds: both SAs of the pair,
+# keyed, and the same SPIs on both sides.
+kernel_spis() {
+  python3 - "$1" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+print(" ".join(sorted(k["spi"] for k in s["kernel_sas"] if not k["larval"])))
+PY
+}
+[[ "$(kernel_spis "$work/a.json")" == "$(kernel_spis "$work/b.json")" ]] ||
+  fail "kernels differ: $(kernel_spis "$work/a.json") / $(kernel_spis "$work/b.json")"
+[[ $(kernel_spis "$work/a.json" | wc -w) -eq 2 ]] || fail "a's kernel: $(kernel_spis "$work/a.json")"
 
 # c names a principal b does not pair with: refused, nothing installed.
 peers "$work/c.yaml" kink/host-b.test 127.0.0.2 "$port_b" true
