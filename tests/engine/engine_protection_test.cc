@@ -350,6 +350,28 @@ TEST_F(EngineProtectionTest, TunnelBundleConvergesUnderLoss) {
   EXPECT_GT(sim_.dropped(), 0u);
 }
 
+TEST_F(EngineProtectionTest, ChangingThePeersAddressLeavesNothingOfTheOld) {
+  Apply(PeerOf(*b_, {"aes128gcm16"}, true),
+        PeerOf(*a_, {"aes128gcm16"}, false));
+  sim_.RunFor(seconds(3));
+  ASSERT_EQ(a_->engine->SaPairs().size(), 1u);
+  // b "moves" to an address where nothing answers.
+  PeerConfig moved = PeerOf(*b_, {"aes128gcm16"}, true);
+  moved.endpoint.address = *xfrm::IpAddress::Parse("192.0.2.9");
+  ASSERT_TRUE(a_->engine->SetPeers({moved}, sim_.now()).ok());
+  sim_.RunFor(seconds(5));  // the DELETE to the old address, grace period
+  EXPECT_TRUE(b_->engine->SaPairs().empty()) << "b got the DELETE";
+  for (const xfrm::SaInfo& sa : Sas(*a_)) {
+    EXPECT_NE(sa.id.dst, b_->endpoint.address) << sa.id.ToString();
+    EXPECT_NE(sa.src, b_->endpoint.address) << sa.id.ToString();
+  }
+  for (const xfrm::PolicyConfig& policy : Policies(*a_)) {
+    EXPECT_NE(policy.selector.dst, b_->endpoint.address);
+    EXPECT_NE(policy.selector.src, b_->endpoint.address);
+  }
+  EXPECT_EQ(Policies(*a_).size(), 2u);  // the new address's
+}
+
 TEST_F(EngineProtectionTest, BadProtectionSettingsAreRefusedAtConfiguration) {
   auto refused = [&](const PeerConfig& config, const std::string& why) {
     absl::Status status = a_->engine->SetPeers({config}, sim_.now());
