@@ -195,6 +195,14 @@ void EngineSimTest::Connect(Agent& a, Agent& b,
       b.engine->SetPeers({PeerOf(a, b_suites, false)}, sim_.now()).ok());
 }
 
+void EngineSimTest::ConnectUserToUser(Agent& a, Agent& b) {
+  PeerConfig to_b = PeerOf(b, {"aes128gcm16"}, true);
+  to_b.user_to_user = true;
+  ASSERT_TRUE(a.engine->SetPeers({to_b}, sim_.now()).ok());
+  ASSERT_TRUE(
+      b.engine->SetPeers({PeerOf(a, {"aes128gcm16"}, false)}, sim_.now()).ok());
+}
+
 void EngineSimTest::AddToSim(Agent& agent) {
   sim_.AddNode(agent.name, agent.endpoint, agent.engine.get(),
                agent.kernel.get(), agent.Tickets());

@@ -57,6 +57,9 @@ class EngineSimTest : public ::testing::Test {
   // a initiates towards b; both accept `suites` unless told otherwise.
   void Connect(Agent& a, Agent& b, std::vector<std::string> a_suites,
                std::vector<std::string> b_suites);
+  // a initiates towards b as a user-to-user peer (b's TGT via GETTGT);
+  // both take aes128gcm16.
+  void ConnectUserToUser(Agent& a, Agent& b);
   void AddToSim(Agent& agent);
 
   static size_t MatureSas(Agent& agent);

@@ -370,12 +370,7 @@ TEST_F(EngineSimTest, UserToUserPeerGetsItsTgtAskedFirst) {
   auto b = MakeAgent("host-b", "192.0.2.2", 2000, 36);
   AddToSim(*a);
   AddToSim(*b);
-  PeerConfig to_b = PeerOf(*b, {"aes128gcm16"}, true);
-  to_b.user_to_user = true;
-  ASSERT_TRUE(a->engine->SetPeers({to_b}, sim_.now()).ok());
-  ASSERT_TRUE(
-      b->engine->SetPeers({PeerOf(*a, {"aes128gcm16"}, false)}, sim_.now())
-          .ok());
+  ConnectUserToUser(*a, *b);
   sim_.RunFor(seconds(3));
   ASSERT_EQ(a->engine->SaPairs().size(), 1u);
   ExpectPairsAgree(*a, *b);
@@ -401,12 +396,7 @@ TEST_F(EngineSimTest, RestartedUserToUserPeerIsFoundThroughItsNewTgt) {
   auto b = MakeAgent("host-b", "192.0.2.2", 2000, 61);
   AddToSim(*a);
   AddToSim(*b);
-  PeerConfig to_b = PeerOf(*b, {"aes128gcm16"}, true);
-  to_b.user_to_user = true;
-  ASSERT_TRUE(a->engine->SetPeers({to_b}, sim_.now()).ok());
-  ASSERT_TRUE(
-      b->engine->SetPeers({PeerOf(*a, {"aes128gcm16"}, false)}, sim_.now())
-          .ok());
+  ConnectUserToUser(*a, *b);
   sim_.RunFor(seconds(3));
   ASSERT_EQ(a->engine->SaPairs().size(), 1u);
   uint32_t old_spi = a->engine->SaPairs()[0].inbound_spi;
@@ -433,12 +423,7 @@ TEST_F(EngineSimTest, SilentUserToUserPeerIsDeadAfterStatusAndGetTgt) {
   auto b = MakeAgent("host-b", "192.0.2.2", 2000, 64);
   AddToSim(*a);
   AddToSim(*b);
-  PeerConfig to_b = PeerOf(*b, {"aes128gcm16"}, true);
-  to_b.user_to_user = true;
-  ASSERT_TRUE(a->engine->SetPeers({to_b}, sim_.now()).ok());
-  ASSERT_TRUE(
-      b->engine->SetPeers({PeerOf(*a, {"aes128gcm16"}, false)}, sim_.now())
-          .ok());
+  ConnectUserToUser(*a, *b);
   sim_.RunFor(seconds(3));
   ASSERT_EQ(a->engine->SaPairs().size(), 1u);
   sim_.SetDown("host-b", true);

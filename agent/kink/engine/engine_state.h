@@ -15,6 +15,7 @@
 #include "agent/kink/engine/engine.h"
 #include "agent/kink/engine/suites.h"
 #include "agent/kink/isakmp/proposal_match.h"
+#include "agent/kink/isakmp/qm_chain.h"
 #include "agent/kink/isakmp/sa.h"
 #include "agent/kink/wire/constants.h"
 #include "agent/kink/wire/message.h"
@@ -151,6 +152,12 @@ absl::StatusOr<std::vector<uint8_t>> BuildProtected(
     const SessionCrypto& crypto);
 std::vector<uint8_t> BuildUnprotected(wire::MessageType type, uint32_t xid,
                                       const wire::Payload& payload);
+
+// One Delete payload per SA, naming its SPI and protocol. The payloads view
+// `storage` (a deque, so earlier views stay valid as it grows).
+void AppendDeletePayloads(const std::vector<xfrm::SaId>& ids,
+                          std::deque<std::vector<uint8_t>>& storage,
+                          std::vector<isakmp::QmPayload>& out);
 
 // A verified message's decrypted content. Views point into `plaintext`.
 struct OpenedContent {

@@ -353,18 +353,10 @@ bool Engine::State::SendDelete(InitiatorTx tx, std::vector<xfrm::SaId> inbound,
                                Time now) {
   if (inbound.empty()) return true;
   tx.delete_inbound = std::move(inbound);
-  // One Delete payload per protocol, naming our inbound SPIs.
-  std::vector<std::vector<uint8_t>> spis;
-  spis.reserve(tx.delete_inbound.size());
+  // Delete payloads name our inbound SPIs.
+  std::deque<std::vector<uint8_t>> spis;
   std::vector<isakmp::QmPayload> qm;
-  for (const xfrm::SaId& id : tx.delete_inbound) {
-    spis.push_back(isakmp::PackSpis({id.spi}));
-    isakmp::DeletePayload del;
-    del.protocol = id.proto == xfrm::IpsecProtocol::kAh ? wi::ProtocolId::kAh
-                                                        : wi::ProtocolId::kEsp;
-    del.spis = spis.back();
-    qm.push_back(del);
-  }
+  AppendDeletePayloads(tx.delete_inbound, spis, qm);
   tx.qm_bytes = isakmp::EncodeQmChain(qm);
   tx.qm_first = isakmp::FirstQmType(qm);
   uint32_t xid = tx.xid;

@@ -1,5 +1,6 @@
 #include "absl/strings/str_cat.h"
 #include "agent/kink/engine/engine_state.h"
+#include "agent/kink/isakmp/notify_delete.h"
 
 namespace kink::engine {
 
@@ -80,6 +81,20 @@ absl::Status OpenProtected(const wire::Message& message,
   if (!inner.ok()) return wire::ToStatus(inner.error());
   out.inner = std::move(inner).value();
   return absl::OkStatus();
+}
+
+void AppendDeletePayloads(const std::vector<xfrm::SaId>& ids,
+                          std::deque<std::vector<uint8_t>>& storage,
+                          std::vector<isakmp::QmPayload>& out) {
+  for (const xfrm::SaId& id : ids) {
+    storage.push_back(isakmp::PackSpis({id.spi}));
+    isakmp::DeletePayload del;
+    del.protocol = id.proto == xfrm::IpsecProtocol::kAh
+                       ? wire::isakmp::ProtocolId::kAh
+                       : wire::isakmp::ProtocolId::kEsp;
+    del.spis = storage.back();
+    out.push_back(del);
+  }
 }
 
 }  // namespace kink::engine

@@ -558,17 +558,9 @@ void Engine::State::RespondDelete(Request& request, PeerState& peer, Time now) {
       !peer.create_xid.has_value()) {
     peer.next_create = now;  // the policy still pairs us: key again
   }
-  std::vector<std::vector<uint8_t>> spi_bytes;
-  spi_bytes.reserve(deleted_inbound.size());
+  std::deque<std::vector<uint8_t>> spi_bytes;
   std::vector<isakmp::QmPayload> qm_reply;
-  for (const xfrm::SaId& id : deleted_inbound) {
-    spi_bytes.push_back(isakmp::PackSpis({id.spi}));
-    isakmp::DeletePayload del;
-    del.protocol = id.proto == xfrm::IpsecProtocol::kAh ? wi::ProtocolId::kAh
-                                                        : wi::ProtocolId::kEsp;
-    del.spis = spi_bytes.back();
-    qm_reply.push_back(del);
-  }
+  AppendDeletePayloads(deleted_inbound, spi_bytes, qm_reply);
   for (const auto& [protocol, spi] : unknown) {
     isakmp::NotifyPayload notify;
     notify.protocol = protocol;
