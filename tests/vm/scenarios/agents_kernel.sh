@@ -141,7 +141,7 @@ capture_check() {  # label protection-pattern
     fail "$1: unprotected IP traffic on the wire"
   true
 }
-expect_empty() {  # what
+expect_empty() {  # no SA and no policy in either namespace
   local ns
   for ns in kinka kinkb; do
     [[ -z "$(ip -n $ns xfrm state)$(ip -n $ns xfrm policy)" ]] || return 1
