@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/xfrm.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -58,6 +59,24 @@ std::optional<engine::Endpoint> FromSockaddr(const sockaddr_storage& in) {
   return std::nullopt;
 }
 
+// KINK itself must not go through the SAs it negotiates: a host-to-host
+// policy would otherwise catch the CREATE/ACK/DELETE between the agents
+// (ACQUIRE, dropped replies while one side has its policy and not yet its
+// SA). Per-socket ALLOW policies bypass the SPD, as IKE daemons do. Best
+// effort: it needs CAP_NET_ADMIN, which --xfrm memory runs may lack.
+void BypassIpsec(int fd, bool v6) {
+  xfrm_userpolicy_info policy;
+  std::memset(&policy, 0, sizeof(policy));
+  policy.action = XFRM_POLICY_ALLOW;
+  policy.sel.family = v6 ? AF_INET6 : AF_INET;
+  int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+  int option = v6 ? IPV6_XFRM_POLICY : IP_XFRM_POLICY;
+  for (uint8_t dir : {XFRM_POLICY_IN, XFRM_POLICY_OUT}) {
+    policy.dir = dir;
+    setsockopt(fd, level, option, &policy, sizeof(policy));
+  }
+}
+
 std::string Describe(const engine::Endpoint& endpoint) {
   return absl::StrCat(endpoint.address.ToString(), " port ", endpoint.port);
 }
@@ -79,6 +98,7 @@ absl::StatusOr<UdpSocket> UdpSocket::Bind(const engine::Endpoint& local) {
     int only = 1;
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof(only));
   }
+  BypassIpsec(fd, v6);
   sockaddr_storage address;
   socklen_t length = ToSockaddr(local, &address);
   if (bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {

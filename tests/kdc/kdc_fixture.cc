@@ -35,42 +35,49 @@ class Fd {
   int fd_;
 };
 
-sockaddr_in Loopback(int port) {
+// KdcOptions::address as a socket address.
+absl::StatusOr<sockaddr_in> ListenAddress(const std::string& address,
+                                          int port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("KDC address '", address, "' is not an IPv4 address"));
+  }
   return addr;
 }
 
-// A loopback port free for both TCP and UDP right now.
-absl::StatusOr<int> PickFreePort() {
+// A port free for both TCP and UDP on the address right now.
+absl::StatusOr<int> PickFreePort(const std::string& address) {
   for (int attempt = 0; attempt < 50; ++attempt) {
     Fd tcp(socket(AF_INET, SOCK_STREAM, 0));
-    sockaddr_in addr = Loopback(0);
+    KINK_ASSIGN_OR_RETURN(sockaddr_in addr, ListenAddress(address, 0));
     if (tcp.get() < 0 ||
         bind(tcp.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
       return absl::InternalError(
-          absl::StrCat("bind 127.0.0.1:0: ", std::strerror(errno)));
+          absl::StrCat("bind ", address, ":0: ", std::strerror(errno)));
     }
     socklen_t len = sizeof addr;
     getsockname(tcp.get(), reinterpret_cast<sockaddr*>(&addr), &len);
     int port = ntohs(addr.sin_port);
     Fd udp(socket(AF_INET, SOCK_DGRAM, 0));
-    sockaddr_in uaddr = Loopback(port);
+    KINK_ASSIGN_OR_RETURN(sockaddr_in uaddr, ListenAddress(address, port));
     if (udp.get() >= 0 && bind(udp.get(), reinterpret_cast<sockaddr*>(&uaddr),
                                sizeof uaddr) == 0) {
       return port;
     }
   }
-  return absl::ResourceExhaustedError("no loopback port free for TCP and UDP");
+  return absl::ResourceExhaustedError(
+      absl::StrCat("no port free for TCP and UDP on ", address));
 }
 
-bool TcpAccepts(int port) {
+bool TcpAccepts(const std::string& address, int port) {
+  absl::StatusOr<sockaddr_in> addr = ListenAddress(address, port);
+  if (!addr.ok()) return false;
   Fd fd(socket(AF_INET, SOCK_STREAM, 0));
-  sockaddr_in addr = Loopback(port);
-  return fd.get() >= 0 && connect(fd.get(), reinterpret_cast<sockaddr*>(&addr),
-                                  sizeof addr) == 0;
+  return fd.get() >= 0 && connect(fd.get(), reinterpret_cast<sockaddr*>(&*addr),
+                                  sizeof(sockaddr_in)) == 0;
 }
 
 std::string LastLines(const std::string& text, int n) {
@@ -108,6 +115,8 @@ bool KadminFailed(const CommandResult& r) {
 
 absl::StatusOr<std::unique_ptr<KdcFixture>> KdcFixture::Start(
     KdcOptions options) {
+  // Checked before anything is created: a fixed port would only time out.
+  KINK_RETURN_IF_ERROR(ListenAddress(options.address, 0).status());
   std::unique_ptr<KdcFixture> kdc(new KdcFixture(std::move(options)));
   auto find = [&](const char* name, const char* pkg) {
     if (!kdc->options_.binary_dir.empty()) {
@@ -145,7 +154,7 @@ absl::StatusOr<std::unique_ptr<KdcFixture>> KdcFixture::Start(
     if (kdc->options_.port.has_value()) {
       kdc->port_ = *kdc->options_.port;
     } else {
-      KINK_ASSIGN_OR_RETURN(kdc->port_, PickFreePort());
+      KINK_ASSIGN_OR_RETURN(kdc->port_, PickFreePort(kdc->options_.address));
     }
     KINK_RETURN_IF_ERROR(kdc->WriteConfigs());
     if (i == 0) KINK_RETURN_IF_ERROR(kdc->CreateRealm());
@@ -180,7 +189,7 @@ void KdcFixture::ExportEnvironment() const {
 absl::Status KdcFixture::WriteConfigs() {
   const std::string& realm = options_.realm;
   std::string enctypes = absl::StrJoin(options_.enctypes, " ");
-  std::string listen = absl::StrCat("127.0.0.1:", port_);
+  std::string listen = absl::StrCat(options_.address, ":", port_);
   KINK_RETURN_IF_ERROR(
       WriteFile(krb5_conf_, absl::StrCat("[libdefaults]\n"
                                          "  default_realm = ",
@@ -281,19 +290,19 @@ absl::Status KdcFixture::LaunchKdc() {
   while (std::chrono::steady_clock::now() < deadline) {
     if (!kdc_.Running()) {
       return absl::UnavailableError(absl::StrCat(
-          "krb5kdc exited during startup (exit ", kdc_.exit_code(),
-          ") on 127.0.0.1:", port_, ": ",
+          "krb5kdc exited during startup (exit ", kdc_.exit_code(), ") on ",
+          options_.address, ":", port_, ": ",
           LastLines(
               ReadFileOrEmpty(log) + "\n" + ReadFileOrEmpty(dir_ + "/kdc.log"),
               6)));
     }
-    if (TcpAccepts(port_)) return absl::OkStatus();
+    if (TcpAccepts(options_.address, port_)) return absl::OkStatus();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   kdc_.Terminate();
   return absl::UnavailableError(
-      absl::StrCat("krb5kdc did not accept connections on 127.0.0.1:", port_,
-                   " within ", options_.startup_timeout.count(),
+      absl::StrCat("krb5kdc did not accept connections on ", options_.address,
+                   ":", port_, " within ", options_.startup_timeout.count(),
                    " ms: ", LastLines(ReadFileOrEmpty(dir_ + "/kdc.log"), 6)));
 }
 

@@ -40,6 +40,9 @@ struct KdcOptions {
   std::chrono::seconds max_ticket_life = std::chrono::hours(10);
   // Listen on this port instead of a free one (tests of startup errors).
   std::optional<int> port;
+  // IPv4 address the KDC listens on and clients are told about (e.g. a
+  // veth address, so other network namespaces reach it).
+  std::string address = "127.0.0.1";
   // Directory holding the MIT binaries; empty = search $PATH, /usr/sbin.
   std::string binary_dir;
   // How long to wait for the KDC to accept connections.
@@ -71,8 +74,9 @@ class KdcFixture {
 
   const std::string& realm() const { return options_.realm; }
   int port() const { return port_; }
+  const std::string& address() const { return options_.address; }
   const std::string& dir() const { return dir_; }
-  // krb5.conf for clients (default_realm, KDC at 127.0.0.1:port()).
+  // krb5.conf for clients (default_realm, KDC at address:port()).
   const std::string& krb5_conf_path() const { return krb5_conf_; }
   // "name@REALM" for a principal name without realm.
   std::string Qualify(const std::string& name) const;

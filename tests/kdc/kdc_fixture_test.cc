@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -235,6 +237,34 @@ TEST(KdcFixtureTest, MissingBinaryIsNotFound) {
   EXPECT_EQ(kdc.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(kdc.status().message().find("krb5kdc"), std::string::npos);
   EXPECT_NE(kdc.status().message().find("krb5-kdc"), std::string::npos);
+}
+
+TEST(KdcFixtureTest, ListensOnGivenAddress) {
+  // 127.0.0.2 stands in for a veth address: clients are told about it and
+  // the KDC answers there.
+  auto kdc = KdcFixture::Start({.address = "127.0.0.2"});
+  ASSERT_TRUE(kdc.ok()) << kdc.status();
+  KdcFixture& k = **kdc;
+  EXPECT_EQ(k.address(), "127.0.0.2");
+  std::ifstream conf(k.krb5_conf_path());
+  std::string text((std::istreambuf_iterator<char>(conf)),
+                   std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("kdc = 127.0.0.2:" + std::to_string(k.port())),
+            std::string::npos)
+      << text;
+  ASSERT_TRUE(k.AddPrincipal("kink/host-a.test").ok());
+  auto keytab = k.CreateKeytab({"kink/host-a.test"});
+  ASSERT_TRUE(keytab.ok()) << keytab.status();
+  Context ctx = MakeContext(k);
+  Client a(ctx.get(), k.Qualify("kink/host-a.test"), *keytab);
+  krb5_error_code rc = a.GetTgt();
+  EXPECT_EQ(rc, 0) << ErrorText(ctx.get(), rc);
+}
+
+TEST(KdcFixtureTest, AddressThatIsNotIpv4IsInvalid) {
+  auto kdc = KdcFixture::Start({.address = "kdc.example"});
+  ASSERT_FALSE(kdc.ok());
+  EXPECT_EQ(kdc.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(KdcFixtureTest, KdcThatCannotBindIsUnavailable) {

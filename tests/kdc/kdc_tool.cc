@@ -2,8 +2,11 @@
 // realm, the principals and one keytab per principal, writes the settings
 // to <dir>/kdc.env, and serves until SIGINT/SIGTERM.
 //
-//   kdc_tool --dir DIR kink/host-a.test kink/host-b.test
-//   . DIR/kdc.env   # KRB5_CONFIG, KINK_REALM, KINK_KEYTAB_<n>
+//   kdc_tool --dir DIR [--address A] kink/host-a.test kink/host-b.test
+//   . DIR/kdc.env   # KRB5_CONFIG, KINK_REALM, KINK_KDC, KINK_KEYTAB_<n>
+//
+// --address (default 127.0.0.1) lets other network namespaces reach the KDC,
+// e.g. a veth address when the tool runs under `ip netns exec`.
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -17,21 +20,24 @@
 
 int main(int argc, char** argv) {
   std::string dir;
+  kink::testing::KdcOptions options;
   std::vector<std::string> principals;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--dir" && i + 1 < argc) {
       dir = argv[++i];
+    } else if (arg == "--address" && i + 1 < argc) {
+      options.address = argv[++i];
     } else {
       principals.push_back(arg);
     }
   }
   if (dir.empty() || principals.empty()) {
-    std::cerr << "usage: kdc_tool --dir DIR PRINCIPAL...\n";
+    std::cerr << "usage: kdc_tool --dir DIR [--address A] PRINCIPAL...\n";
     return 2;
   }
   if (!kink::BlockTerminationSignals().ok()) return 1;
-  auto kdc = kink::testing::KdcFixture::Start();
+  auto kdc = kink::testing::KdcFixture::Start(options);
   if (!kdc.ok()) {
     std::cerr << "kdc_tool: " << kdc.status() << "\n";
     return 1;
@@ -39,6 +45,7 @@ int main(int argc, char** argv) {
   std::ofstream env(absl::StrCat(dir, "/kdc.env.tmp"));
   env << "KRB5_CONFIG=" << (*kdc)->krb5_conf_path() << "\n";
   env << "KINK_REALM=" << (*kdc)->realm() << "\n";
+  env << "KINK_KDC=" << (*kdc)->address() << ":" << (*kdc)->port() << "\n";
   for (const std::string& principal : principals) {
     if (absl::Status added = (*kdc)->AddPrincipal(principal); !added.ok()) {
       std::cerr << "kdc_tool: " << added << "\n";
