@@ -285,6 +285,11 @@ absl::StatusOr<std::unique_ptr<AgentRuntime>> AgentRuntime::Create(
   absl::StatusOr<UdpSocket> socket = UdpSocket::Bind(options.local);
   if (!socket.ok()) return socket.status();
   options.local = socket->local();
+  if (impl->memory == nullptr && !socket->ipsec_bypassed()) {
+    spdlog::warn(
+        "the KINK socket could not bypass IPsec (no CAP_NET_ADMIN?): a "
+        "host-to-host policy may catch KINK's own datagrams");
+  }
   impl->socket.emplace(*std::move(socket));
 
   krb::KrbContextOptions context;

@@ -64,17 +64,19 @@ std::optional<engine::Endpoint> FromSockaddr(const sockaddr_storage& in) {
 // (ACQUIRE, dropped replies while one side has its policy and not yet its
 // SA). Per-socket ALLOW policies bypass the SPD, as IKE daemons do. Best
 // effort: it needs CAP_NET_ADMIN, which --xfrm memory runs may lack.
-void BypassIpsec(int fd, bool v6) {
+bool BypassIpsec(int fd, bool v6) {
   xfrm_userpolicy_info policy;
   std::memset(&policy, 0, sizeof(policy));
   policy.action = XFRM_POLICY_ALLOW;
   policy.sel.family = v6 ? AF_INET6 : AF_INET;
   int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
   int option = v6 ? IPV6_XFRM_POLICY : IP_XFRM_POLICY;
+  bool ok = true;
   for (uint8_t dir : {XFRM_POLICY_IN, XFRM_POLICY_OUT}) {
     policy.dir = dir;
-    setsockopt(fd, level, option, &policy, sizeof(policy));
+    ok &= setsockopt(fd, level, option, &policy, sizeof(policy)) == 0;
   }
+  return ok;
 }
 
 std::string Describe(const engine::Endpoint& endpoint) {
@@ -98,7 +100,7 @@ absl::StatusOr<UdpSocket> UdpSocket::Bind(const engine::Endpoint& local) {
     int only = 1;
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof(only));
   }
-  BypassIpsec(fd, v6);
+  bool bypassed = BypassIpsec(fd, v6);
   sockaddr_storage address;
   socklen_t length = ToSockaddr(local, &address);
   if (bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
@@ -117,17 +119,22 @@ absl::StatusOr<UdpSocket> UdpSocket::Bind(const engine::Endpoint& local) {
   if (std::optional<engine::Endpoint> got = FromSockaddr(bound)) {
     actual.port = got->port;
   }
-  return UdpSocket(fd, actual);
+  UdpSocket socket(fd, actual);
+  socket.ipsec_bypassed_ = bypassed;
+  return socket;
 }
 
 UdpSocket::UdpSocket(UdpSocket&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), local_(other.local_) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      local_(other.local_),
+      ipsec_bypassed_(other.ipsec_bypassed_) {}
 
 UdpSocket& UdpSocket::operator=(UdpSocket&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) close(fd_);
     fd_ = std::exchange(other.fd_, -1);
     local_ = other.local_;
+    ipsec_bypassed_ = other.ipsec_bypassed_;
   }
   return *this;
 }

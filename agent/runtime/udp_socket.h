@@ -34,6 +34,9 @@ class UdpSocket {
   int fd() const { return fd_; }
   // The bound endpoint (with the port the kernel chose for port 0).
   const engine::Endpoint& local() const { return local_; }
+  // Whether the socket's own traffic bypasses IPsec policies (needs
+  // CAP_NET_ADMIN); without it a host-to-host policy catches KINK itself.
+  bool ipsec_bypassed() const { return ipsec_bypassed_; }
 
   // Best effort, like UDP: Unavailable when the kernel refuses (buffer
   // full, no route); the engine's retransmissions cover a lost datagram.
@@ -46,6 +49,7 @@ class UdpSocket {
   UdpSocket(int fd, engine::Endpoint local) : fd_(fd), local_(local) {}
   int fd_ = -1;
   engine::Endpoint local_;
+  bool ipsec_bypassed_ = false;
 };
 
 }  // namespace kink::agent
