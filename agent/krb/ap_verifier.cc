@@ -102,10 +102,31 @@ struct ApVerifier::Impl {
   ApVerifierOptions options;
   UniqueKeytab keytab{nullptr, KeytabDeleter{nullptr}};
   std::optional<UniquePrincipal> server;
+
+  // The checks every verified ticket passes: for our principal (when one
+  // is configured), with a session key of an enctype we implement.
+  absl::Status CheckTicket(krb5_context ctx, const krb5_ticket& ticket) const;
 };
 
 ApVerifier::ApVerifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ApVerifier::~ApVerifier() = default;
+
+absl::Status ApVerifier::Impl::CheckTicket(krb5_context ctx,
+                                           const krb5_ticket& ticket) const {
+  if (server.has_value() &&
+      !krb5_principal_compare(ctx, server->get(), ticket.server)) {
+    return MakeKrbError(
+        KrbErrorKind::kWrongPrincipal,
+        absl::StrCat("ticket is for ", UnparsePrincipal(ctx, ticket.server),
+                     ", not ", options.server_principal));
+  }
+  krb5_enctype enctype = ticket.enc_part2->session->enctype;
+  if (!LookupEnctype(enctype).ok()) {
+    return MakeKrbError(KrbErrorKind::kUnsupportedEnctype,
+                        absl::StrCat("session key of ", EnctypeName(enctype)));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<ApVerifier>> ApVerifier::Create(
     std::shared_ptr<KrbContext> ctx, ApVerifierOptions options) {
@@ -189,18 +210,7 @@ absl::StatusOr<VerifiedApReq> ApVerifier::DoVerify(
   UniqueTicket ticket(raw_ticket, TicketDeleter{ctx});
   const krb5_enc_tkt_part* part = ticket->enc_part2;
 
-  if (impl_->server.has_value() &&
-      !krb5_principal_compare(ctx, impl_->server->get(), ticket->server)) {
-    return MakeKrbError(
-        KrbErrorKind::kWrongPrincipal,
-        absl::StrCat("ticket is for ", UnparsePrincipal(ctx, ticket->server),
-                     ", not ", impl_->options.server_principal));
-  }
-  if (!LookupEnctype(part->session->enctype).ok()) {
-    return MakeKrbError(
-        KrbErrorKind::kUnsupportedEnctype,
-        absl::StrCat("session key of ", EnctypeName(part->session->enctype)));
-  }
+  if (absl::Status ok = impl_->CheckTicket(ctx, *ticket); !ok.ok()) return ok;
 
   VerifiedApReq out;
   out.client = UnparsePrincipal(ctx, part->client);
@@ -267,18 +277,7 @@ absl::StatusOr<VerifiedApReq> ApVerifier::VerifyWithoutClock(
       krb5_server_decrypt_ticket_keytab(ctx, impl_->keytab.get(), ticket.get());
   if (rc != 0) return FromKrb5(ctx, rc, "AP-REQ rejected");
   const krb5_enc_tkt_part* part = ticket->enc_part2;
-  if (impl_->server.has_value() &&
-      !krb5_principal_compare(ctx, impl_->server->get(), ticket->server)) {
-    return MakeKrbError(
-        KrbErrorKind::kWrongPrincipal,
-        absl::StrCat("ticket is for ", UnparsePrincipal(ctx, ticket->server),
-                     ", not ", impl_->options.server_principal));
-  }
-  if (!LookupEnctype(part->session->enctype).ok()) {
-    return MakeKrbError(
-        KrbErrorKind::kUnsupportedEnctype,
-        absl::StrCat("session key of ", EnctypeName(part->session->enctype)));
-  }
+  if (absl::Status ok = impl_->CheckTicket(ctx, *ticket); !ok.ok()) return ok;
 
   // EncryptedData { [0] etype, [1] kvno OPTIONAL, [2] cipher }
   std::span<const uint8_t> auth_rest = *auth_field;

@@ -30,6 +30,8 @@ using Clock = engine::Clock;
 constexpr std::chrono::milliseconds kMaxSleep{500};
 // Request ids of our own TGT fetches; the engine's count up from 1.
 constexpr uint64_t kOwnTgtRequest = uint64_t{1} << 63;
+// A burst of events is one status write (and one kernel dump).
+constexpr std::chrono::milliseconds kStatusGap{200};
 // Retry of a failed TGT fetch.
 constexpr std::chrono::seconds kTgtRetry{30};
 
@@ -54,6 +56,7 @@ struct AgentRuntime::Impl {
   std::unique_ptr<engine::Engine> engine;
   bool status_dirty = true;
   Clock::time_point next_status_at;  // counters change without events
+  Clock::time_point last_status_write;
   // Our TGT, served to user-to-user peers (GETTGT) and used to verify their
   // tickets. Refreshed on the fetcher thread, so the engine never waits.
   std::optional<krb::ServiceTicket> own_tgt;
@@ -155,8 +158,9 @@ void AgentRuntime::Impl::Step(Clock::time_point now) {
   if (!options.status_file.empty() && now >= next_status_at) {
     status_dirty = true;
   }
-  if (status_dirty) {
+  if (status_dirty && now >= last_status_write + kStatusGap) {
     WriteStatus();
+    last_status_write = now;
     next_status_at = now + options.status_interval;
   }
 }
@@ -250,6 +254,7 @@ absl::Status AgentRuntime::Impl::Loop(int stop_fd,
       wake = std::min(wake, *next);
     }
     if (!own_tgt_pending) wake = std::min(wake, own_tgt_refresh_at);
+    if (status_dirty) wake = std::min(wake, last_status_write + kStatusGap);
     if (until.has_value()) wake = std::min(wake, *until);
     int timeout_ms = static_cast<int>(std::max<int64_t>(
         0, std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now())

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "agent/kink/engine/engine.h"
@@ -18,10 +19,8 @@ using std::chrono::seconds;
 class EngineProtectionTest : public EngineSimTest {
  protected:
   void SetUp() override {
-    a_ = MakeAgent("host-a", "192.0.2.1", 1000, next_seed_++);
-    b_ = MakeAgent("host-b", "192.0.2.2", 2000, next_seed_++);
-    AddToSim(*a_);
-    AddToSim(*b_);
+    std::tie(a_, b_) = TwoAgents(next_seed_, next_seed_ + 1);
+    next_seed_ += 2;
   }
 
   static PeerConfig With(PeerConfig config,

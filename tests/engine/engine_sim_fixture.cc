@@ -173,6 +173,15 @@ std::unique_ptr<Agent> EngineSimTest::MakeAgent(
   return agent;
 }
 
+std::pair<std::unique_ptr<Agent>, std::unique_ptr<Agent>>
+EngineSimTest::TwoAgents(uint64_t seed_a, uint64_t seed_b) {
+  auto a = MakeAgent("host-a", "192.0.2.1", 1000, seed_a);
+  auto b = MakeAgent("host-b", "192.0.2.2", 2000, seed_b);
+  AddToSim(*a);
+  AddToSim(*b);
+  return {std::move(a), std::move(b)};
+}
+
 PeerConfig EngineSimTest::PeerOf(const Agent& peer,
                                  std::vector<std::string> suites,
                                  bool initiator) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/kink/engine/engine.h"
@@ -50,6 +51,11 @@ class EngineSimTest : public ::testing::Test {
       const std::string& host, const std::string& address, uint32_t epoch,
       uint64_t seed,
       std::chrono::seconds clock_error = std::chrono::seconds(0));
+
+  // host-a (192.0.2.1, epoch 1000) and host-b (192.0.2.2, epoch 2000),
+  // both on the simulated network.
+  std::pair<std::unique_ptr<Agent>, std::unique_ptr<Agent>> TwoAgents(
+      uint64_t seed_a, uint64_t seed_b);
 
   // `peer` as a PeerConfig offering ESP `suites`.
   static PeerConfig PeerOf(const Agent& peer, std::vector<std::string> suites,

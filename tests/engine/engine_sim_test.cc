@@ -18,10 +18,7 @@ using testing::LinkConditions;
 using testing::SimNetwork;
 
 TEST_F(EngineSimTest, OptimisticTwoWayCreate) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 1);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 2);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(1, 2);
   Connect(*a, *b, {"aes128gcm16"}, {"aes128gcm16"});
   sim_.RunFor(seconds(3));
   ASSERT_EQ(a->engine->SaPairs().size(), 1u);
@@ -35,10 +32,7 @@ TEST_F(EngineSimTest, OptimisticTwoWayCreate) {
 }
 
 TEST_F(EngineSimTest, ThreeWayCreateWhenResponderPicksAnotherSuite) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 3);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 4);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(3, 4);
   Connect(*a, *b, {"aes128-sha1", "aes256-sha512"}, {"aes256-sha512"});
   sim_.RunFor(seconds(3));
   ASSERT_EQ(a->engine->SaPairs().size(), 1u);
@@ -54,10 +48,7 @@ TEST_F(EngineSimTest, ThreeWayCreateWhenResponderPicksAnotherSuite) {
 }
 
 TEST_F(EngineSimTest, NoProposalChosenInstallsNothing) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 5);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 6);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(5, 6);
   Connect(*a, *b, {"aes128-sha1"}, {"aes256gcm16"});
   sim_.RunFor(seconds(3));
   EXPECT_TRUE(a->engine->SaPairs().empty());
@@ -93,10 +84,7 @@ TEST_F(EngineSimTest, CreateFromUnpairedPrincipalIsRefused) {
 }
 
 TEST_F(EngineSimTest, LostReplyIsAnsweredFromTheReplyCache) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 10);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 11);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(10, 11);
   int replies_dropped = 0;
   sim_.SetDropFilter([&](const std::string& from, const auto&) {
     return from == "host-b" && replies_dropped++ == 0;
@@ -111,10 +99,7 @@ TEST_F(EngineSimTest, LostReplyIsAnsweredFromTheReplyCache) {
 }
 
 TEST_F(EngineSimTest, LostAckIsRecoveredByReplyResend) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 12);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 13);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(12, 13);
   int a_sent = 0;
   sim_.SetDropFilter([&](const std::string& from, const auto&) {
     return from == "host-a" && ++a_sent == 2;  // the first ACK
@@ -157,10 +142,7 @@ TEST_F(EngineSimTest, ConvergesUnderThirtyPercentLossAndDuplicates) {
 }
 
 TEST_F(EngineSimTest, RemovingThePeerDeletesBothSides) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 14);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 15);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(14, 15);
   Connect(*a, *b, {"aes256gcm16"}, {"aes256gcm16"});
   sim_.RunFor(seconds(3));
   ASSERT_EQ(b->engine->SaPairs().size(), 1u);
@@ -175,10 +157,7 @@ TEST_F(EngineSimTest, RemovingThePeerDeletesBothSides) {
 }
 
 TEST_F(EngineSimTest, RebootedPeerIsDetectedByEpochAndRekeyed) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 16);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 17);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(16, 17);
   Connect(*a, *b, {"aes128gcm16"}, {"aes128gcm16"});
   sim_.RunFor(seconds(3));
   ASSERT_EQ(a->engine->SaPairs().size(), 1u);
@@ -195,10 +174,7 @@ TEST_F(EngineSimTest, RebootedPeerIsDetectedByEpochAndRekeyed) {
 }
 
 TEST_F(EngineSimTest, SilentPeerIsDeclaredDeadAndCleanedUp) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 19);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 20);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(19, 20);
   Connect(*a, *b, {"aes128gcm16"}, {"aes128gcm16"});
   sim_.RunFor(seconds(3));
   ASSERT_EQ(a->engine->SaPairs().size(), 1u);
@@ -211,10 +187,7 @@ TEST_F(EngineSimTest, SilentPeerIsDeclaredDeadAndCleanedUp) {
 }
 
 TEST_F(EngineSimTest, RekeyInstallsTheNewPairBeforeDeletingTheOld) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 21);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 22);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(21, 22);
   PeerConfig to_b = PeerOf(*b, {"aes128gcm16"}, true);
   to_b.soft_lifetime = seconds(20);
   to_b.hard_lifetime = seconds(40);
@@ -250,10 +223,7 @@ TEST_F(EngineSimTest, RekeyInstallsTheNewPairBeforeDeletingTheOld) {
 }
 
 TEST_F(EngineSimTest, ByteLimitTriggersRekeyWithoutAGap) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 48);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 49);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(48, 49);
   PeerConfig to_b = PeerOf(*b, {"aes128gcm16"}, true);
   to_b.soft_bytes = 1'000'000;
   to_b.hard_bytes = 2'000'000;
@@ -285,10 +255,7 @@ TEST_F(EngineSimTest, ByteLimitTriggersRekeyWithoutAGap) {
 }
 
 TEST_F(EngineSimTest, ReplayedCreateIsDroppedAndInstallsNothing) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 23);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 24);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(23, 24);
   Connect(*a, *b, {"aes128gcm16"}, {"aes128gcm16"});
   sim_.RunFor(seconds(3));
   ASSERT_EQ(b->engine->SaPairs().size(), 1u);
@@ -335,10 +302,7 @@ TEST_F(EngineSimTest, ErrorRepliesAreRateLimited) {
 }
 
 TEST_F(EngineSimTest, CrossingCreatesEndWithOnePair) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 27);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 28);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(27, 28);
   // Misconfigured: both sides initiate at the same moment.
   ASSERT_TRUE(
       a->engine->SetPeers({PeerOf(*b, {"aes128gcm16"}, true)}, sim_.now())
@@ -366,10 +330,7 @@ TEST_F(EngineSimTest, BadPeerConfigurationChangesNothing) {
 }
 
 TEST_F(EngineSimTest, UserToUserPeerGetsItsTgtAskedFirst) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 35);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 36);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(35, 36);
   ConnectUserToUser(*a, *b);
   sim_.RunFor(seconds(3));
   ASSERT_EQ(a->engine->SaPairs().size(), 1u);
@@ -392,10 +353,7 @@ TEST_F(EngineSimTest, UserToUserPeerGetsItsTgtAskedFirst) {
 // authenticated; a GETTGT that returns a different TGT tells a restart from
 // a death.
 TEST_F(EngineSimTest, RestartedUserToUserPeerIsFoundThroughItsNewTgt) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 60);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 61);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(60, 61);
   ConnectUserToUser(*a, *b);
   sim_.RunFor(seconds(3));
   ASSERT_EQ(a->engine->SaPairs().size(), 1u);
@@ -419,10 +377,7 @@ TEST_F(EngineSimTest, RestartedUserToUserPeerIsFoundThroughItsNewTgt) {
 }
 
 TEST_F(EngineSimTest, SilentUserToUserPeerIsDeadAfterStatusAndGetTgt) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 63);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 64);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(63, 64);
   ConnectUserToUser(*a, *b);
   sim_.RunFor(seconds(3));
   ASSERT_EQ(a->engine->SaPairs().size(), 1u);
@@ -476,10 +431,7 @@ TEST_F(EngineSimTest, ClockSkewIsReportedAuthenticatedAndCorrected) {
 }
 
 TEST_F(EngineSimTest, PfsWithEcp256KeysBothSides) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 40);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 41);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(40, 41);
   PeerConfig to_b = PeerOf(*b, {"aes256gcm16"}, true);
   to_b.pfs_group = 19;
   PeerConfig to_a = PeerOf(*a, {"aes256gcm16"}, false);
@@ -494,10 +446,7 @@ TEST_F(EngineSimTest, PfsWithEcp256KeysBothSides) {
 }
 
 TEST_F(EngineSimTest, PfsWithModp2048InAThreeWayExchange) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 42);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 43);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(42, 43);
   PeerConfig to_b = PeerOf(*b, {"aes128-sha1", "aes128gcm16"}, true);
   to_b.pfs_group = 14;
   PeerConfig to_a = PeerOf(*a, {"aes128gcm16"}, false);
@@ -511,10 +460,7 @@ TEST_F(EngineSimTest, PfsWithModp2048InAThreeWayExchange) {
 }
 
 TEST_F(EngineSimTest, PfsMismatchIsNoProposalChosenAndInstallsNothing) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 44);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 45);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(44, 45);
   PeerConfig to_b = PeerOf(*b, {"aes128gcm16"}, true);
   to_b.pfs_group = 19;  // b expects no PFS
   ASSERT_TRUE(a->engine->SetPeers({to_b}, sim_.now()).ok());
@@ -552,10 +498,7 @@ TEST_F(EngineSimTest, Ipv6Peers) {
 }
 
 TEST_F(EngineSimTest, KdcOutageFailsCleanlyAndRecovers) {
-  auto a = MakeAgent("host-a", "192.0.2.1", 1000, 33);
-  auto b = MakeAgent("host-b", "192.0.2.2", 2000, 34);
-  AddToSim(*a);
-  AddToSim(*b);
+  auto [a, b] = TwoAgents(33, 34);
   kdc().Stop();
   Connect(*a, *b, {"aes128gcm16"}, {"aes128gcm16"});
   sim_.RunFor(seconds(2));

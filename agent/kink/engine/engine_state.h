@@ -119,9 +119,8 @@ struct InitiatorTx {
   uint32_t esp_spi = 0;
   uint32_t ah_spi = 0;
   bool rekey = false;
-  // CREATE after the REPLY: kept (in State::completed) to answer
-  // duplicate REPLYs with an ACK.
-  bool completed = false;
+  // CREATE after the REPLY: moved to State::completed until then, to
+  // answer duplicate REPLYs with an ACK.
   Time forget_at;
   // DELETE: our inbound SAs of the pair, removed after the answer.
   std::vector<xfrm::SaId> delete_inbound;

@@ -512,7 +512,7 @@ void Engine::State::OnReply(const Endpoint& from, const wire::Message& message,
   }
   it = home.find(xid);  // the epoch check may have ended the transaction
   if (it == home.end()) return;
-  if (tx.completed) {
+  if (&home == &completed) {
     // A duplicate REPLY to a finished 3-way CREATE: our ACK was lost.
     if (message.header.ack_req) SendAck(tx, now);
     return;
@@ -714,7 +714,6 @@ void Engine::State::OnCreateReply(InitiatorTx& tx, PeerState& peer,
   Emit(EventKind::kSaPairInstalled, peer.config.principal, &pair,
        optimistic ? "2-way CREATE" : "3-way CREATE");
   // Keep the transaction a while to re-ACK duplicate REPLYs.
-  tx.completed = true;
   tx.forget_at = now + config.reply_cache_lifetime;
   tx.qm_bytes.clear();
   tx.offer.reset();

@@ -376,15 +376,7 @@ void Engine::State::RespondCreate(Request& request, PeerState& peer, Time now) {
     }
   }
   if (!allocated.ok()) {
-    std::vector<xfrm::SaId> reserved;
-    if (pair.esp.inbound != 0) {
-      reserved.push_back(
-          InboundId(xfrm::IpsecProtocol::kEsp, pair.esp.inbound));
-    }
-    if (pair.ah.inbound != 0) {
-      reserved.push_back(InboundId(xfrm::IpsecProtocol::kAh, pair.ah.inbound));
-    }
-    DeleteSas(reserved);
+    DeleteSas(InboundIds(pair));  // those not reserved are simply absent
     Reply(request, KinkErrorContent(wire::KinkErrorCode::kIntErr), false, now);
     return;
   }
